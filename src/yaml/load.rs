@@ -1,0 +1,501 @@
+//! YAML text to span trees, one file at a time. Built on granit-parser's event stream because it
+//! gives start and end positions for every event (keys included), emits comments (needed for
+//! suppressions) and can resume after a broken document, so one bad document does not hide the
+//! rest of a multi-document file.
+
+use std::collections::HashMap;
+
+use granit_parser::{Event, Parser, ScalarStyle, Span as GSpan};
+
+use super::tree::{Entry, Kind, Node, Scalar, Style};
+use crate::source::{FileId, Span};
+
+/// Upper bound on nodes that aliases may copy into one file's trees. Real manifests alias small
+/// fragments; an alias bomb blows through this long before memory runs out.
+pub const ALIAS_BUDGET: usize = 200_000;
+
+/// More errors than this in one file means recovery is not making progress worth reporting.
+const MAX_ERRORS_PER_FILE: usize = 100;
+
+#[derive(Debug, Default)]
+pub struct LoadedFile {
+    /// Documents that parsed, in order. Empty documents are not kept.
+    pub docs: Vec<LoadedDoc>,
+    /// Number of documents seen, empty and broken ones included.
+    pub doc_count: usize,
+    pub errors: Vec<YamlError>,
+    pub comments: Vec<Comment>,
+    /// A mapping key was itself a mapping or sequence: the mark of `{{ }}` template text that
+    /// happened to parse as flow collections.
+    pub complex_keys: bool,
+}
+
+#[derive(Debug)]
+pub struct LoadedDoc {
+    /// Position of the document in its file, counting from 0.
+    pub index: usize,
+    pub root: Node,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlError {
+    pub span: Span,
+    pub message: String,
+    /// For duplicate keys, where the key was first defined.
+    pub first: Option<Span>,
+    pub doc_index: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    pub span: Span,
+    /// Text after `#`.
+    pub text: String,
+}
+
+enum Frame {
+    Seq {
+        start: Span,
+        tag: Option<Box<str>>,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: Span,
+        tag: Option<Box<str>>,
+        anchor: usize,
+        entries: Vec<Entry>,
+        key: Option<Node>,
+        merges: Vec<Node>,
+        /// Built lazily for large mappings, so duplicate detection stays linear.
+        seen: Option<HashMap<Box<str>, usize>>,
+    },
+}
+
+struct Builder {
+    file: FileId,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    alias_budget: usize,
+    root: Option<Node>,
+    doc_index: usize,
+    out: LoadedFile,
+}
+
+/// Where a document failed and why; the builder abandons the document.
+struct Abort(YamlError);
+
+pub fn load(file: FileId, text: &str) -> LoadedFile {
+    let mut b = Builder {
+        file,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_budget: ALIAS_BUDGET,
+        root: None,
+        doc_index: 0,
+        out: LoadedFile::default(),
+    };
+    let mut parser = Parser::new_from_str(text);
+    let mut in_doc = false;
+    loop {
+        let step = match parser.next_event() {
+            None => break,
+            Some(Ok((event, span))) => b.event(event, span, &mut in_doc),
+            Some(Err(e)) => {
+                let at = marker_offset(e.marker());
+                Err(Abort(YamlError {
+                    span: Span::new(file, at, at),
+                    message: e.info().to_string(),
+                    first: None,
+                    doc_index: b.doc_index,
+                }))
+            }
+        };
+        if let Err(Abort(err)) = step {
+            b.out.errors.push(err);
+            b.abandon_document(&mut in_doc);
+            if b.out.errors.len() >= MAX_ERRORS_PER_FILE {
+                break;
+            }
+            match parser.proceed_next_document() {
+                Ok(true) => continue,
+                _ => break,
+            }
+        }
+    }
+    b.out
+}
+
+fn marker_offset(m: &granit_parser::Marker) -> usize {
+    // StrInput always records byte offsets; the char index is only a fallback.
+    m.byte_offset().unwrap_or(m.index())
+}
+
+impl Builder {
+    fn span(&self, s: &GSpan) -> Span {
+        Span::new(self.file, marker_offset(&s.start), marker_offset(&s.end))
+    }
+
+    fn abandon_document(&mut self, in_doc: &mut bool) {
+        self.stack.clear();
+        self.root = None;
+        self.anchors.clear();
+        if *in_doc {
+            self.doc_index += 1;
+            self.out.doc_count += 1;
+        }
+        *in_doc = false;
+    }
+
+    fn event(&mut self, event: Event<'_>, gspan: GSpan, in_doc: &mut bool) -> Result<(), Abort> {
+        let span = self.span(&gspan);
+        match event {
+            Event::StreamStart | Event::StreamEnd => {}
+            Event::DocumentStart(..) => {
+                *in_doc = true;
+                self.root = None;
+                self.stack.clear();
+            }
+            Event::DocumentEnd => {
+                if let Some(root) = self.root.take() {
+                    if !root.is_null() {
+                        self.out.docs.push(LoadedDoc {
+                            index: self.doc_index,
+                            root,
+                        });
+                    }
+                }
+                self.anchors.clear();
+                self.doc_index += 1;
+                self.out.doc_count += 1;
+                *in_doc = false;
+            }
+            Event::Comment(text, _) => self.out.comments.push(Comment {
+                span,
+                text: text.into_owned(),
+            }),
+            Event::Scalar(text, style, anchor, tag) => {
+                let node = Node {
+                    span,
+                    tag: tag.map(|t| t.original().into_boxed_str()),
+                    kind: Kind::Scalar(Scalar {
+                        text: text.into_owned().into_boxed_str(),
+                        style: match style {
+                            ScalarStyle::Plain => Style::Plain,
+                            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
+                            _ => Style::Block,
+                        },
+                    }),
+                };
+                self.complete(node, anchor)?;
+            }
+            Event::Alias(id) => {
+                let Some(target) = self.anchors.get(&id) else {
+                    return Err(self.abort(span, "alias to an unknown anchor".into()));
+                };
+                let weight = target.weight();
+                if weight > self.alias_budget {
+                    return Err(self.abort(
+                        span,
+                        format!(
+                            "aliases expand to more than {ALIAS_BUDGET} nodes in this file \
+                             (an alias bomb?); the document is not loaded"
+                        ),
+                    ));
+                }
+                self.alias_budget -= weight;
+                let node = target.clone();
+                self.complete(node, 0)?;
+            }
+            Event::UnresolvedAlias(_) => {
+                return Err(self.abort(span, "alias to an unknown anchor".into()));
+            }
+            Event::SequenceStart(_, anchor, tag) => self.stack.push(Frame::Seq {
+                start: span,
+                tag: tag.map(|t| t.original().into_boxed_str()),
+                anchor,
+                items: Vec::new(),
+            }),
+            Event::MappingStart(_, anchor, tag) => self.stack.push(Frame::Map {
+                start: span,
+                tag: tag.map(|t| t.original().into_boxed_str()),
+                anchor,
+                entries: Vec::new(),
+                key: None,
+                merges: Vec::new(),
+                seen: None,
+            }),
+            Event::SequenceEnd => {
+                if let Some(Frame::Seq {
+                    start,
+                    tag,
+                    anchor,
+                    items,
+                }) = self.stack.pop()
+                {
+                    let node = Node {
+                        span: Span::new(self.file, start.start as usize, span.end as usize),
+                        tag,
+                        kind: Kind::Seq(items),
+                    };
+                    self.complete(node, anchor)?;
+                }
+            }
+            Event::MappingEnd => {
+                if let Some(Frame::Map {
+                    start,
+                    tag,
+                    anchor,
+                    mut entries,
+                    merges,
+                    ..
+                }) = self.stack.pop()
+                {
+                    apply_merges(&mut entries, merges);
+                    let node = Node {
+                        span: Span::new(self.file, start.start as usize, span.end as usize),
+                        tag,
+                        kind: Kind::Map(entries),
+                    };
+                    self.complete(node, anchor)?;
+                }
+            }
+            // Anchor names and future presentation events carry nothing the tree needs.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn abort(&self, span: Span, message: String) -> Abort {
+        Abort(YamlError {
+            span,
+            message,
+            first: None,
+            doc_index: self.doc_index,
+        })
+    }
+
+    /// A finished node goes to its parent, or becomes the document root.
+    fn complete(&mut self, node: Node, anchor: usize) -> Result<(), Abort> {
+        if anchor != 0 {
+            // Redefined anchors get fresh ids from the parser, so the latest definition wins.
+            self.anchors.insert(anchor, node.clone());
+        }
+        let mut duplicate = None;
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                key,
+                merges,
+                seen,
+                ..
+            }) => match key.take() {
+                None => {
+                    if !matches!(node.kind, Kind::Scalar(_)) {
+                        self.out.complex_keys = true;
+                    }
+                    *key = Some(node);
+                }
+                Some(k) if is_merge_key(&k) => merges.push(node),
+                Some(k) => {
+                    if let Some(first) = find_key(entries, seen, &k) {
+                        duplicate = Some((first, k.span, k.as_str().unwrap_or("").to_string()));
+                        // Last one wins, as in the Go decoders that do not reject duplicates.
+                        if let Some(e) = entries.get_mut(first) {
+                            e.value = node;
+                        }
+                    } else {
+                        if let (Some(map), Some(text)) = (seen.as_mut(), k.as_scalar()) {
+                            map.insert(text.text.clone(), entries.len());
+                        }
+                        entries.push(Entry { key: k, value: node });
+                    }
+                }
+            },
+        }
+        if let Some((first, at, name)) = duplicate {
+            let first_span = self
+                .stack
+                .last()
+                .and_then(|f| match f {
+                    Frame::Map { entries, .. } => entries.get(first).map(|e| e.key.span),
+                    Frame::Seq { .. } => None,
+                })
+                .unwrap_or(at);
+            self.out.errors.push(YamlError {
+                span: at,
+                message: format!("duplicate mapping key `{name}`"),
+                first: Some(first_span),
+                doc_index: self.doc_index,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn is_merge_key(k: &Node) -> bool {
+    matches!(&k.kind, Kind::Scalar(s) if s.style == Style::Plain && &*s.text == "<<")
+        && k.tag.as_deref().is_none_or(|t| t == "!!merge" || t.ends_with(":merge"))
+}
+
+fn find_key(
+    entries: &[Entry],
+    seen: &mut Option<HashMap<Box<str>, usize>>,
+    key: &Node,
+) -> Option<usize> {
+    let text = &key.as_scalar()?.text;
+    if seen.is_none() && entries.len() >= 16 {
+        let mut map = HashMap::with_capacity(entries.len() * 2);
+        for (i, e) in entries.iter().enumerate() {
+            if let Some(s) = e.key.as_scalar() {
+                map.entry(s.text.clone()).or_insert(i);
+            }
+        }
+        *seen = Some(map);
+    }
+    match seen {
+        Some(map) => map.get(text).copied(),
+        None => entries
+            .iter()
+            .position(|e| e.key.as_scalar().is_some_and(|s| s.text == *text)),
+    }
+}
+
+/// YAML merge keys (`<<: *anchor` or `<<: [*a, *b]`): keys written in the mapping win, then
+/// earlier merged mappings win over later ones.
+fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<Node>) {
+    for merge in merges {
+        let sources: Vec<Node> = match merge.kind {
+            Kind::Map(_) => vec![merge],
+            Kind::Seq(items) => items,
+            Kind::Scalar(_) => Vec::new(),
+        };
+        for source in sources {
+            if let Kind::Map(src_entries) = source.kind {
+                for e in src_entries {
+                    let exists = e.key.as_scalar().is_some_and(|k| {
+                        entries
+                            .iter()
+                            .any(|x| x.key.as_scalar().is_some_and(|xk| xk.text == k.text))
+                    });
+                    if !exists {
+                        entries.push(e);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slice<'a>(text: &'a str, s: Span) -> &'a str {
+        &text[s.range()]
+    }
+
+    #[test]
+    fn keys_and_values_have_exact_spans() {
+        let text = "a: 1\nb:\n  c: \"x y\"\n";
+        let f = load(0, text);
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        let root = &f.docs[0].root;
+        let b = root.entry("b").unwrap();
+        assert_eq!(slice(text, b.key.span), "b");
+        let c = b.value.entry("c").unwrap();
+        assert_eq!(slice(text, c.key.span), "c");
+        assert_eq!(slice(text, c.value.span), "\"x y\"");
+        assert_eq!(c.value.as_str(), Some("x y"));
+    }
+
+    #[test]
+    fn multi_document_recovery_keeps_good_documents() {
+        let text = "a: 1\n---\nb: [1, 2\n---\nc: 3\n";
+        let f = load(0, text);
+        assert_eq!(f.errors.len(), 1);
+        let names: Vec<_> = f
+            .docs
+            .iter()
+            .map(|d| d.root.as_map().unwrap()[0].key.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["a", "c"]);
+        assert_eq!(f.docs[1].index, 2);
+        assert_eq!(f.doc_count, 3);
+    }
+
+    #[test]
+    fn merge_keys_keep_anchor_spans_and_explicit_keys_win() {
+        let text = "base: &b\n  x: 1\n  y: 2\nuse:\n  <<: *b\n  y: 3\n";
+        let f = load(0, text);
+        let use_ = f.docs[0].root.get("use").unwrap();
+        assert_eq!(use_.get("y").unwrap().as_str(), Some("3"));
+        let x = use_.entry("x").unwrap();
+        assert_eq!(x.value.as_str(), Some("1"));
+        // The merged value points at its definition under `base`.
+        assert_eq!(&text[x.key.span.range()], "x");
+        assert!(x.key.span.start < 20);
+        assert!(use_.get("<<").is_none());
+    }
+
+    #[test]
+    fn redefined_anchor_latest_wins() {
+        let text = "a: &x 1\nb: *x\nc: &x 2\nd: *x\n";
+        let f = load(0, text);
+        let r = &f.docs[0].root;
+        assert_eq!(r.get("b").unwrap().as_str(), Some("1"));
+        assert_eq!(r.get("d").unwrap().as_str(), Some("2"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_with_both_places() {
+        let text = "a: 1\nb: 2\na: 3\n";
+        let f = load(0, text);
+        assert_eq!(f.errors.len(), 1);
+        let e = &f.errors[0];
+        assert!(e.message.contains("duplicate"));
+        assert_eq!(e.span.start, 10);
+        assert_eq!(e.first.unwrap().start, 0);
+        assert_eq!(f.docs[0].root.get("a").unwrap().as_str(), Some("3"));
+    }
+
+    #[test]
+    fn alias_bomb_is_stopped() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let f = load(0, &text);
+        assert!(f.errors.iter().any(|e| e.message.contains("alias")));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = "[".repeat(10_000);
+        let f = load(0, &text);
+        assert!(!f.errors.is_empty());
+    }
+
+    #[test]
+    fn bom_crlf_tags_and_comments() {
+        let text = "\u{feff}# head\r\na: !secret x # tail\r\n";
+        let f = load(0, text);
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        let a = f.docs[0].root.entry("a").unwrap();
+        assert_eq!(a.value.tag.as_deref(), Some("!secret"));
+        assert_eq!(slice(text, a.key.span), "a");
+        assert_eq!(f.comments.len(), 2);
+        assert_eq!(f.comments[1].text, " tail");
+    }
+
+    #[test]
+    fn complex_keys_flag_template_text() {
+        let f = load(0, "name: {{ .Values.name }}\n");
+        assert!(f.complex_keys || !f.errors.is_empty());
+    }
+}

@@ -6,3 +6,15 @@
 
 pub mod source;
 pub mod yaml;
+pub mod discover;
+pub mod index;
+pub mod infra;
+pub mod load;
+pub mod model;
+pub mod cron;
+pub mod diagnostics;
+pub mod engine;
+pub mod rules;
+pub mod report;
+pub mod cli;
+pub mod pipeline;

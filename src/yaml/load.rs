@@ -86,6 +86,98 @@ struct Builder {
 struct Abort(YamlError);
 
 pub fn load(file: FileId, text: &str) -> LoadedFile {
+    let first = load_exact(file, text);
+    if !first.errors.iter().any(|e| e.message.contains("unknown anchor")) {
+        return first;
+    }
+    // YAML 1.2 lets anchor names contain `:`, so `*app:` as a mapping key is an alias to an
+    // anchor named `app:`. Go's YAML decoders (which Flux and kubectl use) read it as the alias
+    // `*app` followed by `:`. Retry the way they read it, and map positions back.
+    let (patched, inserts) = space_alias_keys(text);
+    if inserts.is_empty() {
+        return first;
+    }
+    let mut second = load_exact(file, &patched);
+    if second.errors.len() >= first.errors.len() {
+        return first;
+    }
+    remap(&mut second, &inserts);
+    second
+}
+
+/// Inserts a space before the `:` of `*name:` where `&name` is defined in the text. Returns the
+/// new text and the offsets (in the new text) of the inserted spaces.
+fn space_alias_keys(text: &str) -> (String, Vec<usize>) {
+    let bytes = text.as_bytes();
+    let is_name = |b: u8| !b.is_ascii_whitespace() && !b"[]{},".contains(&b);
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut inserts = Vec::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'*' || (i > 0 && is_name(bytes[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let mut end = start;
+        while end < bytes.len() && is_name(bytes[end]) {
+            end += 1;
+        }
+        // `*name:` followed by a blank or the end.
+        let name_with_colon = &text[start..end];
+        if let Some(name) = name_with_colon.strip_suffix(':') {
+            let blank_after = bytes.get(end).is_none_or(|b| b.is_ascii_whitespace());
+            if !name.is_empty() && blank_after && text.contains(&format!("&{name}")) {
+                let colon = end - 1;
+                out.push_str(&text[copied..colon]);
+                inserts.push(out.len());
+                out.push(' ');
+                copied = colon;
+            }
+        }
+        i = end.max(i + 1);
+    }
+    out.push_str(&text[copied..]);
+    (out, inserts)
+}
+
+/// Maps spans from the patched text back to the original one.
+fn remap(file: &mut LoadedFile, inserts: &[usize]) {
+    let fix = |o: u32| -> u32 {
+        let shift = inserts.partition_point(|&p| p < o as usize);
+        o.saturating_sub(shift as u32)
+    };
+    let fix_span = |s: &mut Span| {
+        s.start = fix(s.start);
+        s.end = fix(s.end);
+    };
+    let mut stack: Vec<&mut Node> = file.docs.iter_mut().map(|d| &mut d.root).collect();
+    while let Some(n) = stack.pop() {
+        fix_span(&mut n.span);
+        match &mut n.kind {
+            Kind::Scalar(_) => {}
+            Kind::Seq(items) => stack.extend(items.iter_mut()),
+            Kind::Map(entries) => {
+                for e in entries.iter_mut() {
+                    fix_span(&mut e.key.span);
+                    stack.push(&mut e.value);
+                }
+            }
+        }
+    }
+    for c in &mut file.comments {
+        fix_span(&mut c.span);
+    }
+    for e in &mut file.errors {
+        fix_span(&mut e.span);
+        if let Some(f) = &mut e.first {
+            fix_span(f);
+        }
+    }
+}
+
+fn load_exact(file: FileId, text: &str) -> LoadedFile {
     let mut b = Builder {
         file,
         stack: Vec::new(),
@@ -491,6 +583,20 @@ mod tests {
         assert_eq!(slice(text, a.key.span), "a");
         assert_eq!(f.comments.len(), 2);
         assert_eq!(f.comments[1].text, " tail");
+    }
+
+    #[test]
+    fn alias_as_mapping_key_reads_like_go_yaml() {
+        let text = "name: &app web\ncontrollers:\n  *app:\n    image: x\n";
+        let f = load(0, text);
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        let c = f.docs[0].root.get("controllers").unwrap();
+        let e = &c.as_map().unwrap()[0];
+        assert_eq!(e.key.as_str(), Some("web"));
+        let image = e.value.entry("image").unwrap();
+        // Positions refer to the original text.
+        assert_eq!(&text[image.key.span.range()], "image");
+        assert_eq!(&text[image.value.span.range()], "x");
     }
 
     #[test]

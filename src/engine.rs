@@ -1,0 +1,291 @@
+//! Runs the rules over the index, in parallel, and turns what they report into positioned
+//! diagnostics in a deterministic order. A rule that panics becomes an internal error that
+//! names it; the other rules' results are kept.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::diagnostics::{
+    Diagnostic, Finding, Loc, ObjectRef, Position, Related, RuleMeta, Seg, Target,
+};
+use crate::index::{Index, InstId};
+use crate::model::NameVal;
+use crate::rules::RuleEntry;
+use crate::source::Span;
+use crate::yaml::{Kind, Node};
+
+/// What a rule gets: the index, and somewhere to put findings.
+pub struct Ctx<'a> {
+    pub index: &'a Index,
+    meta: &'static RuleMeta,
+    findings: Vec<Finding>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(index: &'a Index, meta: &'static RuleMeta) -> Ctx<'a> {
+        Ctx {
+            index,
+            meta,
+            findings: Vec::new(),
+        }
+    }
+
+    pub fn report(&mut self, primary: Loc, message: impl Into<String>) -> &mut Finding {
+        self.findings.push(Finding {
+            rule: self.meta,
+            message: message.into(),
+            help: None,
+            primary,
+            object: None,
+            related: Vec::new(),
+        });
+        let last = self.findings.len() - 1;
+        &mut self.findings[last]
+    }
+
+    pub fn into_findings(self) -> Vec<Finding> {
+        self.findings
+    }
+}
+
+pub struct RuleRun {
+    pub diagnostics: Vec<Diagnostic>,
+    pub internal_errors: Vec<String>,
+}
+
+/// Runs `rules` and resolves their findings. `cwd` decides how paths are printed.
+pub fn run(index: &Index, rules: &[&RuleEntry], cwd: &Path) -> RuleRun {
+    let results: Vec<Result<Vec<Finding>, String>> = rules
+        .par_iter()
+        .map(|rule| {
+            catch_unwind(AssertUnwindSafe(|| {
+                let mut ctx = Ctx::new(index, rule.meta);
+                (rule.check)(&mut ctx);
+                ctx.into_findings()
+            }))
+            .map_err(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                format!(
+                    "internal error in rule {} ({}): {what}; please report this",
+                    rule.meta.code, rule.meta.name
+                )
+            })
+        })
+        .collect();
+    let mut diagnostics = Vec::new();
+    let mut internal_errors = Vec::new();
+    let resolver = Resolver { index, cwd };
+    for r in results {
+        match r {
+            Ok(findings) => {
+                for f in findings {
+                    match resolver.diagnostic(&f) {
+                        Some(d) => diagnostics.push(d),
+                        None => internal_errors.push(format!(
+                            "internal error: rule {} reported a location that does not exist",
+                            f.rule.code
+                        )),
+                    }
+                }
+            }
+            Err(e) => internal_errors.push(e),
+        }
+    }
+    sort_and_dedup(&mut diagnostics);
+    RuleRun {
+        diagnostics,
+        internal_errors,
+    }
+}
+
+pub fn sort_and_dedup(diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.sort_by(|a, b| {
+        (&a.at.path, a.at.start, a.code, &a.message, a.at.end).cmp(&(
+            &b.at.path,
+            b.at.start,
+            b.code,
+            &b.message,
+            b.at.end,
+        ))
+    });
+    diagnostics.dedup_by(|a, b| a.code == b.code && a.at == b.at && a.message == b.message);
+}
+
+struct Resolver<'a> {
+    index: &'a Index,
+    cwd: &'a Path,
+}
+
+impl Resolver<'_> {
+    fn diagnostic(&self, f: &Finding) -> Option<Diagnostic> {
+        let (span, key_path) = self.resolve(&f.primary)?;
+        let related = f
+            .related
+            .iter()
+            .filter_map(|(loc, msg)| {
+                let (span, _) = self.resolve(loc)?;
+                Some(Related {
+                    at: self.position(span)?,
+                    message: msg.clone(),
+                })
+            })
+            .collect();
+        Some(Diagnostic {
+            code: f.rule.code,
+            name: f.rule.name,
+            severity: f.rule.severity,
+            message: f.message.clone(),
+            help: f.help.clone(),
+            at: self.position(span)?,
+            key_path,
+            object: f.object.and_then(|i| self.object_ref(i)),
+            related,
+            via: f.object.and_then(|i| self.via(i)),
+        })
+    }
+
+    pub fn position(&self, span: Span) -> Option<Position> {
+        let file = self.index.sources.get(span.file)?;
+        Some(Position {
+            span,
+            path: display_path(&self.index.root, &file.repo_path, self.cwd),
+            start: file.line_col(span.start),
+            end: file.line_col(span.end),
+        })
+    }
+
+    fn resolve(&self, loc: &Loc) -> Option<(Span, Vec<Seg>)> {
+        match loc {
+            Loc::Span(s) => Some((*s, Vec::new())),
+            Loc::Node { doc, node, target } => {
+                let root = &self.index.doc(*doc)?.root;
+                find_node(root, *node, *target)
+            }
+            Loc::Path { doc, path, target } => {
+                let root = &self.index.doc(*doc)?.root;
+                Some(follow_path(root, path, *target))
+            }
+        }
+    }
+
+    fn object_ref(&self, inst: InstId) -> Option<ObjectRef> {
+        let i = self.index.instance(inst)?;
+        let h = self.index.doc(i.doc)?.header.as_ref()?;
+        let show = |v: &Option<NameVal>| {
+            v.as_ref().map(|n| match n {
+                NameVal::Known(s) => s.clone(),
+                NameVal::Unknown => "<unresolved>".to_string(),
+            })
+        };
+        Some(ObjectRef {
+            api_version: h.api_version.clone(),
+            kind: h.kind_name.clone(),
+            namespace: show(&i.namespace),
+            name: show(&h.name),
+        })
+    }
+
+    fn via(&self, inst: InstId) -> Option<String> {
+        let owner = self.index.instance(inst)?.owner?;
+        let h = self.index.doc(owner)?.header.as_ref()?;
+        let name = h.name.as_ref()?.known()?;
+        Some(match h.namespace.as_ref().and_then(NameVal::known) {
+            Some(ns) => format!("{ns}/{name}"),
+            None => name.to_string(),
+        })
+    }
+}
+
+/// Finds a node by address, with its YAML path. The key target points at the mapping key
+/// that holds the node.
+fn find_node(root: &Node, addr: usize, target: Target) -> Option<(Span, Vec<Seg>)> {
+    let mut stack: Vec<(&Node, Vec<Seg>)> = vec![(root, Vec::new())];
+    if std::ptr::eq(root, addr as *const Node) {
+        return Some((root.span, Vec::new()));
+    }
+    while let Some((node, path)) = stack.pop() {
+        match &node.kind {
+            Kind::Scalar(_) => {}
+            Kind::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let mut p = path.clone();
+                    p.push(Seg::Index(i));
+                    if item as *const Node as usize == addr {
+                        return Some((item.span, p));
+                    }
+                    stack.push((item, p));
+                }
+            }
+            Kind::Map(entries) => {
+                for e in entries {
+                    let mut p = path.clone();
+                    p.push(Seg::Key(e.key.as_str().unwrap_or("").to_string()));
+                    let at_key = &e.key as *const Node as usize == addr;
+                    let at_value = &e.value as *const Node as usize == addr;
+                    if at_key || (at_value && target == Target::Key) {
+                        return Some((e.key.span, p));
+                    }
+                    if at_value {
+                        return Some((e.value.span, p));
+                    }
+                    stack.push((&e.value, p));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Follows a path; where it runs out, the nearest existing ancestor's key stands in.
+fn follow_path(root: &Node, path: &[Seg], target: Target) -> (Span, Vec<Seg>) {
+    let mut node = root;
+    let mut key_span = root.span;
+    let mut done = Vec::new();
+    for seg in path {
+        let next = match seg {
+            Seg::Key(k) => node.entry(k).map(|e| (e.key.span, &e.value)),
+            Seg::Index(i) => node.as_seq().and_then(|s| s.get(*i)).map(|n| (n.span, n)),
+        };
+        match next {
+            Some((ks, n)) => {
+                key_span = ks;
+                node = n;
+                done.push(seg.clone());
+            }
+            None => return (key_span, done),
+        }
+    }
+    let span = match target {
+        Target::Key => key_span,
+        Target::Value => node.span,
+    };
+    (span, done)
+}
+
+/// A repository path as the user sees it from `cwd`: relative, `/`-separated.
+pub fn display_path(root: &Path, repo_path: &str, cwd: &Path) -> String {
+    let full = root.join(repo_path);
+    let full = full.as_path();
+    if let Ok(rel) = full.strip_prefix(cwd) {
+        return crate::source::slash_path(rel);
+    }
+    // Walk up from cwd until it is a prefix, adding `..` for each step.
+    let mut up = 0;
+    let mut base = cwd;
+    while let Some(parent) = base.parent() {
+        up += 1;
+        base = parent;
+        if let Ok(rel) = full.strip_prefix(base) {
+            let mut s = "../".repeat(up);
+            s.push_str(&crate::source::slash_path(rel));
+            return s;
+        }
+    }
+    crate::source::slash_path(full)
+}

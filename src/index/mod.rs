@@ -1,0 +1,396 @@
+//! Stage 4: the repository index. Every document, every applied object instance (a document as
+//! one Flux Kustomization applies it, with the namespace that build gives it), Flux ownership,
+//! and the infrastructure facts the rules need.
+
+pub mod ownership;
+pub mod paths;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use crate::discover::IoProblem;
+use crate::infra::{self, InfraFacts};
+use crate::load::{Loaded, Parsed};
+use crate::model::flux::Kustomize;
+use crate::model::value::Val;
+use crate::model::{Header, Kind, NameVal};
+use crate::source::{FileId, SourceMap, Span};
+use crate::yaml::Node;
+
+pub use ownership::{Ownership, Unresolved};
+
+pub type DocId = u32;
+pub type InstId = u32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A Kubernetes object.
+    Object,
+    /// A kustomize patch file: a fragment of an object, not an object of its own.
+    Patch,
+    /// `kustomization.yaml` (Kustomization or Component).
+    KustomizeConfig,
+    /// YAML that is not a Kubernetes object (CI workflows, Helm values, Terraform inputs).
+    Data,
+}
+
+#[derive(Debug)]
+pub struct Doc {
+    pub file: FileId,
+    /// Position in its file, counting from 0.
+    pub index: usize,
+    pub root: Node,
+    pub header: Option<Header>,
+    pub role: Role,
+}
+
+impl Doc {
+    pub fn kind(&self) -> Kind {
+        self.header.as_ref().map_or(Kind::Other, |h| h.kind)
+    }
+}
+
+/// One object as it is applied: a document, the Flux Kustomization that applies it (if any) and
+/// the namespace it ends up in.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub doc: DocId,
+    pub owner: Option<DocId>,
+    pub namespace: Option<NameVal>,
+    /// Cluster contexts (see [`ownership`]); empty for objects no Flux Kustomization applies.
+    pub contexts: Vec<u32>,
+}
+
+/// A YAML syntax problem (or non-UTF-8 text) in a file that matters to Kubernetes.
+#[derive(Debug, Clone)]
+pub struct SyntaxProblem {
+    pub span: Span,
+    pub message: String,
+    pub first: Option<Span>,
+}
+
+#[derive(Debug, Default)]
+pub struct Index {
+    pub root: PathBuf,
+    pub sources: SourceMap,
+    pub docs: Vec<Doc>,
+    pub instances: Vec<Instance>,
+    pub ownership: Ownership,
+    pub infra: InfraFacts,
+    pub syntax: Vec<SyntaxProblem>,
+    pub problems: Vec<IoProblem>,
+    pub document_count: usize,
+    pub templates_skipped: usize,
+    by_name: HashMap<(Kind, String, String), Vec<InstId>>,
+}
+
+impl Index {
+    pub fn build(root: PathBuf, loaded: Loaded) -> Index {
+        let Loaded {
+            sources,
+            parsed,
+            problems,
+        } = loaded;
+        let mut idx = Index {
+            root,
+            problems,
+            ..Index::default()
+        };
+        let mut docs_by_file: Vec<Vec<DocId>> = vec![Vec::new(); sources.len()];
+        let mut syntax_files: Vec<(FileId, SyntaxProblem)> = Vec::new();
+        for (fid, p) in parsed.into_iter().enumerate() {
+            let fid = fid as FileId;
+            let repo_path = sources.get(fid).map(|s| s.repo_path.as_str()).unwrap_or("");
+            match p {
+                Parsed::Template => idx.templates_skipped += 1,
+                Parsed::NotUtf8(span) => syntax_files.push((
+                    fid,
+                    SyntaxProblem {
+                        span,
+                        message: "the file is not valid UTF-8; Kubernetes tooling cannot read it"
+                            .into(),
+                        first: None,
+                    },
+                )),
+                Parsed::Terraform(Ok(facts)) => {
+                    idx.infra.extend(InfraFacts::from_terraform(fid, &facts))
+                }
+                Parsed::Terraform(Err((span, message))) => idx.problems.push(IoProblem {
+                    path: format!("{repo_path}:{}", line_of(&sources, span)),
+                    message: format!("Terraform parse error: {message}"),
+                }),
+                Parsed::Yaml(file) => {
+                    idx.document_count += file.doc_count;
+                    for e in file.errors {
+                        syntax_files.push((
+                            fid,
+                            SyntaxProblem {
+                                span: e.span,
+                                message: e.message,
+                                first: e.first,
+                            },
+                        ));
+                    }
+                    let is_kustomization = ownership::is_kustomization_file(repo_path);
+                    for d in file.docs {
+                        let header = Header::read(&d.root);
+                        let role = match header.as_ref().map(|h| h.kind) {
+                            Some(Kind::KustomizeKustomization | Kind::KustomizeComponent) => {
+                                Role::KustomizeConfig
+                            }
+                            _ if is_kustomization => Role::KustomizeConfig,
+                            Some(_) => Role::Object,
+                            None => Role::Data,
+                        };
+                        if role == Role::Data {
+                            idx.infra.extend(infra::yaml_shapes::extract(&d.root));
+                        }
+                        if let Some(v) = docs_by_file.get_mut(fid as usize) {
+                            v.push(idx.docs.len() as DocId);
+                        }
+                        idx.docs.push(Doc {
+                            file: fid,
+                            index: d.index,
+                            root: d.root,
+                            header,
+                            role,
+                        });
+                    }
+                }
+            }
+        }
+        idx.sources = sources;
+        idx.mark_patches(&docs_by_file);
+        idx.compute_ownership(&docs_by_file);
+        for (fid, problem) in syntax_files {
+            if idx.ownership.applied_files.contains(&fid) || idx.declares_objects(fid) {
+                idx.syntax.push(problem);
+            }
+        }
+        idx.build_instances();
+        idx
+    }
+
+    fn kustomization_dirs(&self) -> HashMap<&str, FileId> {
+        let mut out = HashMap::new();
+        for (fid, f) in self.sources.iter() {
+            if ownership::is_kustomization_file(&f.repo_path) {
+                // kustomize prefers kustomization.yaml over .yml over Kustomization; the
+                // sorted walk order matches that preference for the first two.
+                out.entry(paths::parent(&f.repo_path)).or_insert(fid);
+            }
+        }
+        out
+    }
+
+    /// Documents in files that kustomizations use as patches are fragments.
+    fn mark_patches(&mut self, docs_by_file: &[Vec<DocId>]) {
+        let by_path: HashMap<&str, FileId> =
+            self.sources.iter().map(|(id, f)| (f.repo_path.as_str(), id)).collect();
+        let mut patch_files = HashSet::new();
+        for d in &self.docs {
+            if d.role != Role::KustomizeConfig {
+                continue;
+            }
+            let dir = self
+                .sources
+                .get(d.file)
+                .map(|s| paths::parent(&s.repo_path))
+                .unwrap_or("");
+            for p in Kustomize(&d.root).patch_files() {
+                if let Val::Known(rel) = p.value {
+                    if let Some(f) = paths::join(dir, rel).and_then(|t| by_path.get(t.as_str())) {
+                        patch_files.insert(*f);
+                    }
+                }
+            }
+        }
+        for f in patch_files {
+            for &d in docs_by_file.get(f as usize).map(Vec::as_slice).unwrap_or(&[]) {
+                if let Some(doc) = self.docs.get_mut(d as usize) {
+                    if doc.role == Role::Object {
+                        doc.role = Role::Patch;
+                    }
+                }
+            }
+        }
+    }
+
+    fn compute_ownership(&mut self, docs_by_file: &[Vec<DocId>]) {
+        let file_by_path: HashMap<&str, FileId> =
+            self.sources.iter().map(|(id, f)| (f.repo_path.as_str(), id)).collect();
+        let kustomization_in = self.kustomization_dirs();
+        let yaml_files: Vec<(&str, FileId)> = self
+            .sources
+            .iter()
+            .filter(|(_, f)| {
+                crate::discover::file_kind(std::path::Path::new(&f.repo_path))
+                    == Some(crate::discover::FileKind::Yaml)
+            })
+            .map(|(id, f)| (f.repo_path.as_str(), id))
+            .collect();
+        let tree = ownership::Tree {
+            sources: &self.sources,
+            docs: &self.docs,
+            docs_by_file,
+            file_by_path: &file_by_path,
+            kustomization_in: &kustomization_in,
+            yaml_files: &yaml_files,
+        };
+        let own = ownership::compute(&tree);
+        self.ownership = own;
+    }
+
+    /// Whether a file's text looks like a Kubernetes manifest, for deciding if a syntax error in
+    /// it matters. A broken file has no tree to ask, so this reads lines.
+    fn declares_objects(&self, fid: FileId) -> bool {
+        let Some(f) = self.sources.get(fid) else {
+            return false;
+        };
+        let mut api = false;
+        let mut kind = false;
+        for line in f.text.lines() {
+            let l = line.trim_start().trim_start_matches("- ");
+            api |= l.starts_with("apiVersion:");
+            kind |= l.starts_with("kind:");
+            if api && kind {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn build_instances(&mut self) {
+        let mut owners: HashMap<DocId, Vec<(DocId, Option<NameVal>)>> = HashMap::new();
+        for (&ks, applied) in &self.ownership.applies {
+            for (d, ns) in applied {
+                owners.entry(*d).or_default().push((ks, ns.clone()));
+            }
+        }
+        for (i, doc) in self.docs.iter().enumerate() {
+            let doc_id = i as DocId;
+            if doc.role != Role::Object {
+                continue;
+            }
+            let own_ns = doc.header.as_ref().and_then(|h| h.namespace.clone());
+            match owners.get(&doc_id) {
+                None => self.instances.push(Instance {
+                    doc: doc_id,
+                    owner: None,
+                    namespace: own_ns,
+                    contexts: Vec::new(),
+                }),
+                Some(list) => {
+                    for (ks, forced) in list {
+                        self.instances.push(Instance {
+                            doc: doc_id,
+                            owner: Some(*ks),
+                            namespace: forced.clone().or_else(|| own_ns.clone()),
+                            contexts: self
+                                .ownership
+                                .contexts
+                                .get(ks)
+                                .cloned()
+                                .unwrap_or_default(),
+                        });
+                    }
+                }
+            }
+        }
+        for (i, inst) in self.instances.iter().enumerate() {
+            let Some(doc) = self.docs.get(inst.doc as usize) else {
+                continue;
+            };
+            let Some(h) = &doc.header else { continue };
+            if h.kind == Kind::Other {
+                continue;
+            }
+            let (Some(NameVal::Known(name)), ns) = (&h.name, &inst.namespace) else {
+                continue;
+            };
+            let ns = match ns {
+                Some(NameVal::Known(n)) => n.clone(),
+                Some(NameVal::Unknown) => continue,
+                None => String::new(),
+            };
+            self.by_name
+                .entry((h.kind, ns, name.clone()))
+                .or_default()
+                .push(i as InstId);
+        }
+    }
+
+    pub fn doc(&self, id: DocId) -> Option<&Doc> {
+        self.docs.get(id as usize)
+    }
+
+    pub fn instance(&self, id: InstId) -> Option<&Instance> {
+        self.instances.get(id as usize)
+    }
+
+    /// Instances of one kind, with their documents.
+    pub fn instances_of(&self, kind: Kind) -> impl Iterator<Item = (InstId, &Instance, &Doc)> {
+        self.instances.iter().enumerate().filter_map(move |(i, inst)| {
+            let doc = self.docs.get(inst.doc as usize)?;
+            (doc.kind() == kind).then_some((i as InstId, inst, doc))
+        })
+    }
+
+    /// The instance's known name.
+    pub fn name(&self, id: InstId) -> Option<&str> {
+        let inst = self.instance(id)?;
+        self.doc(inst.doc)?.header.as_ref()?.name.as_ref()?.known()
+    }
+
+    /// The instance's namespace: `Some("")` when unset, `None` when unknown.
+    pub fn namespace(&self, id: InstId) -> Option<&str> {
+        match &self.instance(id)?.namespace {
+            None => Some(""),
+            Some(NameVal::Known(n)) => Some(n),
+            Some(NameVal::Unknown) => None,
+        }
+    }
+
+    /// Two instances may be paired by cross-object rules: both are applied in the same
+    /// cluster context, or neither is applied by any Flux Kustomization.
+    pub fn paired(&self, a: InstId, b: InstId) -> bool {
+        match (self.instance(a), self.instance(b)) {
+            (Some(x), Some(y)) => {
+                if x.owner.is_none() && y.owner.is_none() {
+                    true
+                } else {
+                    x.contexts.iter().any(|c| y.contexts.contains(c))
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// Instances of `kind` named `name` in `namespace` that pair with `near`.
+    pub fn find(&self, kind: Kind, namespace: &str, name: &str, near: InstId) -> Vec<InstId> {
+        self.by_name
+            .get(&(kind, namespace.to_string(), name.to_string()))
+            .map(|v| v.iter().copied().filter(|&c| self.paired(near, c)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Instances of `kind` in `namespace` that pair with `near`.
+    pub fn find_in_namespace(&self, kind: Kind, namespace: &str, near: InstId) -> Vec<InstId> {
+        let mut out: Vec<InstId> = self
+            .by_name
+            .iter()
+            .filter(|((k, ns, _), _)| *k == kind && ns == namespace)
+            .flat_map(|(_, v)| v.iter().copied())
+            .filter(|&c| self.paired(near, c))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+fn line_of(sources: &SourceMap, span: Span) -> u32 {
+    sources
+        .get(span.file)
+        .map(|f| f.line_col(span.start).line)
+        .unwrap_or(0)
+}

@@ -1,0 +1,396 @@
+//! Which Flux Kustomization applies which documents. Follows `spec.path` (relative to the
+//! repository root) the way kustomize-controller builds it: a directory with a
+//! `kustomization.yaml` is built from its `resources` and `components`; a directory without one
+//! gets Flux's generated kustomization, which takes every YAML file below it and treats a
+//! subdirectory that has its own kustomization file as one resource.
+//!
+//! Kustomizations that apply each other form a tree per Kubernetes cluster. Each tree's roots
+//! define a *context*; two objects are only paired by cross-object rules when they share one,
+//! so a repository holding several clusters does not mix them up.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+
+use super::paths::{self, KUSTOMIZATION_FILES};
+use super::{Doc, DocId, Role};
+use crate::model::flux::{classify_resource, FluxKustomization, Kustomize, ResourceRef};
+use crate::model::{Kind, NameVal, Val};
+use crate::source::{FileId, SourceMap};
+
+/// A reference the build could not follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unresolved {
+    /// A path (resource, component or `spec.path`) that does not exist in the repository.
+    Missing { doc: DocId, target: String },
+    /// A URL or git resource: not fetched, its content is unknown.
+    Remote { doc: DocId, target: String },
+    /// `spec.path` holds a substitution placeholder.
+    Placeholder { doc: DocId },
+}
+
+#[derive(Debug, Default)]
+pub struct Ownership {
+    /// For each Flux Kustomization document: what it applies, with the namespace its build
+    /// forces on them (`targetNamespace`, or a kustomization `namespace:`).
+    pub applies: BTreeMap<DocId, Vec<(DocId, Option<NameVal>)>>,
+    /// Files that some Flux Kustomization's build reads as resources.
+    pub applied_files: HashSet<FileId>,
+    /// Context ids of each Flux Kustomization document.
+    pub contexts: HashMap<DocId, Vec<u32>>,
+    pub unresolved: Vec<Unresolved>,
+}
+
+/// What the ownership walk needs to know about the repository's files.
+pub struct Tree<'a> {
+    pub sources: &'a SourceMap,
+    pub docs: &'a [Doc],
+    pub docs_by_file: &'a [Vec<DocId>],
+    pub file_by_path: &'a HashMap<&'a str, FileId>,
+    /// Directory → its kustomization file.
+    pub kustomization_in: &'a HashMap<&'a str, FileId>,
+    /// All YAML files, sorted by repository path.
+    pub yaml_files: &'a [(&'a str, FileId)],
+}
+
+struct Build<'t, 'a> {
+    tree: &'t Tree<'a>,
+    visited: HashSet<FileId>,
+    out: Vec<(DocId, Option<NameVal>)>,
+    files: HashSet<FileId>,
+    unresolved: Vec<Unresolved>,
+}
+
+pub fn compute(tree: &Tree<'_>) -> Ownership {
+    let mut own = Ownership::default();
+    let flux_docs: Vec<DocId> = tree
+        .docs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.role == Role::Object && d.kind() == Kind::FluxKustomization)
+        .map(|(i, _)| i as DocId)
+        .collect();
+    let own_sources = own_sources(tree, &flux_docs);
+    for &ks in &flux_docs {
+        let source = tree
+            .docs
+            .get(ks as usize)
+            .and_then(|d| FluxKustomization(&d.root).source_ref());
+        if let Some((kind, name)) = source {
+            if !own_sources.contains(&(kind, name)) {
+                // Another repository or artifact: its paths are not in this tree.
+                own.unresolved.push(Unresolved::Remote {
+                    doc: ks,
+                    target: format!("{kind}/{name}"),
+                });
+                own.applies.insert(ks, Vec::new());
+                continue;
+            }
+        }
+        let mut b = Build {
+            tree,
+            visited: HashSet::new(),
+            out: Vec::new(),
+            files: HashSet::new(),
+            unresolved: Vec::new(),
+        };
+        b.flux(ks);
+        let mut seen = HashSet::new();
+        b.out.retain(|(d, ns)| seen.insert((*d, ns.clone())));
+        own.applied_files.extend(b.files);
+        own.unresolved.extend(b.unresolved);
+        own.applies.insert(ks, b.out);
+    }
+    own.contexts = contexts(tree, &flux_docs, &own.applies);
+    own
+}
+
+/// The sources that deliver this repository. Nothing in a manifest says which GitRepository or
+/// OCIRepository is "this" repository, so take the one most Kustomizations use (on a tie, the
+/// Git sources among the most used). Kustomizations of other sources (a vendor's Git
+/// repository, Flux's own OCI manifests) build paths of another tree.
+fn own_sources<'a>(tree: &Tree<'a>, flux_docs: &[DocId]) -> HashSet<(&'a str, &'a str)> {
+    let mut counts: BTreeMap<(&'a str, &'a str), usize> = BTreeMap::new();
+    for &ks in flux_docs {
+        if let Some(r) = tree
+            .docs
+            .get(ks as usize)
+            .and_then(|d| FluxKustomization(&d.root).source_ref())
+        {
+            *counts.entry(r).or_default() += 1;
+        }
+    }
+    let max = counts.values().copied().max().unwrap_or(0);
+    let top: Vec<(&str, &str)> = counts
+        .iter()
+        .filter(|(_, &c)| c == max)
+        .map(|(r, _)| *r)
+        .collect();
+    let git: Vec<(&str, &str)> = top
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k == "GitRepository")
+        .collect();
+    if git.is_empty() { top } else { git }.into_iter().collect()
+}
+
+impl Build<'_, '_> {
+    fn flux(&mut self, ks: DocId) {
+        let Some(doc) = self.tree.docs.get(ks as usize) else {
+            return;
+        };
+        let view = FluxKustomization(&doc.root);
+        let target_ns = view.target_namespace().map(|t| match t.value {
+            Val::Known(s) => NameVal::Known(s.to_string()),
+            Val::Unknown => NameVal::Unknown,
+        });
+        let dir = match view.path().map(|p| p.value) {
+            None => Some(String::new()),
+            Some(Val::Known(p)) => paths::join("", p),
+            Some(Val::Unknown) => {
+                self.unresolved.push(Unresolved::Placeholder { doc: ks });
+                return;
+            }
+        };
+        let Some(dir) = dir else {
+            self.missing(ks, view.path().and_then(|p| p.value.known()).unwrap_or(""));
+            return;
+        };
+        if !self.dir_exists(&dir) {
+            self.missing(ks, &dir);
+            return;
+        }
+        self.dir(&dir, target_ns.clone());
+        for c in view.components() {
+            match c.value {
+                Val::Known(c) => match paths::join(&dir, c) {
+                    Some(target) => self.kustomize_dir(ks, &target, target_ns.clone()),
+                    None => self.missing(ks, c),
+                },
+                Val::Unknown => self.unresolved.push(Unresolved::Placeholder { doc: ks }),
+            }
+        }
+    }
+
+    fn missing(&mut self, doc: DocId, target: &str) {
+        self.unresolved.push(Unresolved::Missing {
+            doc,
+            target: target.to_string(),
+        });
+    }
+
+    fn dir_exists(&self, dir: &str) -> bool {
+        dir.is_empty()
+            || self.tree.kustomization_in.contains_key(dir)
+            || files_below(self.tree, dir).next().is_some()
+    }
+
+    /// A directory as Flux sees it: its kustomization, or the generated one.
+    fn dir(&mut self, dir: &str, ns: Option<NameVal>) {
+        if let Some(&k) = self.tree.kustomization_in.get(dir) {
+            self.kustomization(k, ns);
+            return;
+        }
+        let tree = self.tree;
+        let mut units: BTreeSet<&str> = BTreeSet::new();
+        let mut plain = Vec::new();
+        for (path, file) in files_below(tree, dir) {
+            match topmost_kustomization_dir(tree, dir, paths::parent(path)) {
+                Some(unit) => {
+                    units.insert(unit);
+                }
+                None => plain.push(file),
+            }
+        }
+        for file in plain {
+            self.file(file, ns.clone());
+        }
+        for unit in units {
+            if let Some(&k) = self.tree.kustomization_in.get(unit) {
+                self.kustomization(k, ns.clone());
+            }
+        }
+    }
+
+    fn file(&mut self, file: FileId, ns: Option<NameVal>) {
+        self.files.insert(file);
+        for &d in self.tree.docs_by_file.get(file as usize).unwrap_or(&Vec::new()) {
+            if self.tree.docs.get(d as usize).is_some_and(|doc| doc.role == Role::Object) {
+                self.out.push((d, ns.clone()));
+            }
+        }
+    }
+
+    fn kustomize_dir(&mut self, from: DocId, dir: &str, ns: Option<NameVal>) {
+        match self.tree.kustomization_in.get(dir) {
+            Some(&k) => self.kustomization(k, ns),
+            None => self.missing(from, dir),
+        }
+    }
+
+    fn kustomization(&mut self, kfile: FileId, ns: Option<NameVal>) {
+        if !self.visited.insert(kfile) {
+            return;
+        }
+        self.files.insert(kfile);
+        let tree = self.tree;
+        let Some(source) = tree.sources.get(kfile) else {
+            return;
+        };
+        let dir = paths::parent(&source.repo_path).to_string();
+        let docs = tree.docs_by_file.get(kfile as usize).cloned().unwrap_or_default();
+        for d in docs {
+            let Some(doc) = tree.docs.get(d as usize) else {
+                continue;
+            };
+            let k = Kustomize(&doc.root);
+            // The outermost namespace wins: kustomize applies the parent's transformer last.
+            let ns = ns.clone().or_else(|| {
+                k.namespace().map(|n| match n.value {
+                    Val::Known(s) => NameVal::Known(s.to_string()),
+                    Val::Unknown => NameVal::Unknown,
+                })
+            });
+            let refs: Vec<_> = k.resources().chain(k.components()).collect();
+            for r in refs {
+                let Val::Known(entry) = r.value else {
+                    self.unresolved.push(Unresolved::Placeholder { doc: d });
+                    continue;
+                };
+                match classify_resource(entry) {
+                    ResourceRef::Remote(url) => {
+                        self.unresolved.push(Unresolved::Remote { doc: d, target: url })
+                    }
+                    ResourceRef::Local(rel) => match paths::join(&dir, &rel) {
+                        None => self.missing(d, &rel),
+                        Some(target) => {
+                            if let Some(&f) = tree.file_by_path.get(target.as_str()) {
+                                self.file(f, ns.clone());
+                            } else if tree.kustomization_in.contains_key(target.as_str()) {
+                                self.kustomize_dir(d, &target, ns.clone());
+                            } else {
+                                self.missing(d, &target);
+                            }
+                        }
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// YAML files below `dir`, from the sorted file list. Files sharing the prefix `dir/` are
+/// contiguous in sort order (a sibling such as `dir-x/` may sort between `dir` and `dir/`).
+fn files_below<'t>(tree: &'t Tree<'_>, dir: &str) -> impl Iterator<Item = (&'t str, FileId)> + 't {
+    let files = tree.yaml_files;
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let start = files.partition_point(|(p, _)| *p < prefix.as_str());
+    files
+        .get(start..)
+        .unwrap_or(&[])
+        .iter()
+        .copied()
+        .take_while(move |(p, _)| p.starts_with(prefix.as_str()))
+}
+
+/// The highest directory strictly below `top` and at or above `dir` that has its own
+/// kustomization file.
+fn topmost_kustomization_dir<'p>(tree: &Tree<'_>, top: &str, dir: &'p str) -> Option<&'p str> {
+    let mut found = None;
+    let mut cur = dir;
+    while cur != top && paths::is_within(cur, top) && !cur.is_empty() {
+        if tree.kustomization_in.contains_key(cur) {
+            found = Some(cur);
+        }
+        cur = paths::parent(cur);
+    }
+    found
+}
+
+/// Groups Flux Kustomizations by the roots that reach them. A root is a Kustomization that no
+/// other one applies (one that applies itself, as Flux's bootstrap Kustomization does, still
+/// counts). Roots declared in the same directory are taken to belong to one cluster.
+fn contexts(
+    tree: &Tree<'_>,
+    flux_docs: &[DocId],
+    applies: &BTreeMap<DocId, Vec<(DocId, Option<NameVal>)>>,
+) -> HashMap<DocId, Vec<u32>> {
+    let is_ks: HashSet<DocId> = flux_docs.iter().copied().collect();
+    let mut children: HashMap<DocId, Vec<DocId>> = HashMap::new();
+    let mut parents: HashMap<DocId, Vec<DocId>> = HashMap::new();
+    for (&ks, applied) in applies {
+        for (d, _) in applied {
+            if is_ks.contains(d) {
+                children.entry(ks).or_default().push(*d);
+                parents.entry(*d).or_default().push(ks);
+            }
+        }
+    }
+    let reach = |from: DocId| -> HashSet<DocId> {
+        let mut seen = HashSet::from([from]);
+        let mut queue = VecDeque::from([from]);
+        while let Some(n) = queue.pop_front() {
+            for &c in children.get(&n).map(Vec::as_slice).unwrap_or(&[]) {
+                if seen.insert(c) {
+                    queue.push_back(c);
+                }
+            }
+        }
+        seen
+    };
+    let mut roots: Vec<(DocId, HashSet<DocId>)> = Vec::new();
+    for &ks in flux_docs {
+        let r = reach(ks);
+        let ps = parents.get(&ks).map(Vec::as_slice).unwrap_or(&[]);
+        if ps.iter().all(|p| r.contains(p)) {
+            roots.push((ks, r));
+        }
+    }
+    // Union roots that reach each other (a cycle) or live in the same directory.
+    let dir_of = |d: DocId| {
+        tree.docs
+            .get(d as usize)
+            .and_then(|doc| tree.sources.get(doc.file))
+            .map(|s| paths::parent(&s.repo_path).to_string())
+            .unwrap_or_default()
+    };
+    let mut group: Vec<usize> = (0..roots.len()).collect();
+    fn find(g: &mut [usize], i: usize) -> usize {
+        let mut r = i;
+        while g[r] != r {
+            r = g[r];
+        }
+        g[i] = r;
+        r
+    }
+    for i in 0..roots.len() {
+        for j in (i + 1)..roots.len() {
+            let same = roots[i].1.contains(&roots[j].0) || dir_of(roots[i].0) == dir_of(roots[j].0);
+            if same {
+                let (a, b) = (find(&mut group, i), find(&mut group, j));
+                group[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    let mut out: HashMap<DocId, Vec<u32>> = HashMap::new();
+    for (i, (_, reached)) in roots.iter().enumerate() {
+        let g = find(&mut group, i) as u32;
+        for &ks in reached {
+            let v = out.entry(ks).or_default();
+            if !v.contains(&g) {
+                v.push(g);
+            }
+        }
+    }
+    for v in out.values_mut() {
+        v.sort_unstable();
+    }
+    out
+}
+
+/// Is `dir/<name>` a kustomization file name?
+pub fn is_kustomization_file(repo_path: &str) -> bool {
+    KUSTOMIZATION_FILES.contains(&paths::file_name(repo_path))
+}

@@ -1,0 +1,1480 @@
+//! Infrastructure facts read from Terraform sources.
+//!
+//! The linter cross-checks CloudNativePG manifests against the cloud resources they depend on:
+//! backup buckets whose lifecycle rules delete objects, and Workload Identity bindings that let a
+//! Kubernetes service account impersonate a Google service account. Terraform is only read, never
+//! evaluated: a value is [`TfText::Known`] when it is spelled out literally in the same source and
+//! [`TfText::Unknown`] otherwise, so that callers can stay silent about what they cannot see.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+
+use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::structure::{Block, Body};
+use hcl_edit::template::{Element, Template};
+use hcl_edit::Span;
+
+/// A string value read from HCL: fully literal, or containing interpolations/references we cannot resolve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TfText {
+    /// The whole value is literal text (escapes decoded).
+    Known(String),
+    /// The value depends on something this module does not evaluate.
+    Unknown,
+}
+
+/// A value together with the byte range in the `.tf` source it was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Range<usize>,
+}
+
+/// Everything extracted from one source, in source order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TfFacts {
+    pub buckets: Vec<TfBucket>,
+    pub service_accounts: Vec<TfServiceAccount>,
+    pub wi_members: Vec<TfWiMember>,
+}
+
+/// A bucket with a lifecycle rule that deletes objects after N days.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TfBucket {
+    /// `"gcs"` or `"s3"`.
+    pub provider: &'static str,
+    /// Bucket name; the span is that of the value expression (or, for an S3 bucket referenced by
+    /// another resource, of the literal it resolved to). When absent, `Unknown` spanning the
+    /// resource label.
+    pub name: Spanned<TfText>,
+    /// The age in days of every enabled rule that deletes objects; spans cover the number literal.
+    pub delete_after_days: Vec<Spanned<u32>>,
+}
+
+/// A `google_service_account` resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TfServiceAccount {
+    /// The resource label, e.g. `cnpg` in `resource "google_service_account" "cnpg"`.
+    pub resource_name: String,
+    /// The `account_id` value; when absent, `Unknown` spanning the resource label.
+    pub account_id: Spanned<TfText>,
+}
+
+/// One Workload Identity member granting a Kubernetes SA the right to impersonate a Google SA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TfWiMember {
+    /// Account id of the Google SA (the part of its email before `@`).
+    pub gsa_account_id: TfText,
+    /// Kubernetes namespace named in the member.
+    pub namespace: TfText,
+    /// Kubernetes service account named in the member.
+    pub ksa: TfText,
+    /// Span of the member string literal.
+    pub span: Range<usize>,
+}
+
+/// The source is not valid HCL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TfParseError {
+    /// The parser's description, without location.
+    pub message: String,
+    /// Byte offset of the error in the source, always on a char boundary.
+    pub offset: usize,
+}
+
+impl fmt::Display for TfParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at byte {})", self.message, self.offset)
+    }
+}
+
+impl std::error::Error for TfParseError {}
+
+/// Parses Terraform source text and extracts the facts found in its `resource` blocks.
+///
+/// # Errors
+///
+/// Returns a [`TfParseError`] when `source` is not syntactically valid HCL.
+pub fn extract(source: &str) -> Result<TfFacts, TfParseError> {
+    let body = hcl_edit::parser::parse_body(source).map_err(|err| TfParseError {
+        message: err.message().to_owned(),
+        offset: floor_char_boundary(source, err.location().offset()),
+    })?;
+    let resources: Vec<Resource<'_>> = resources(&body).collect();
+    let index = Index::build(&resources);
+
+    let mut facts = TfFacts::default();
+    for res in &resources {
+        match res.kind {
+            "google_storage_bucket" => facts.buckets.extend(gcs_bucket(res)),
+            "aws_s3_bucket" => facts.buckets.extend(s3_legacy_bucket(res)),
+            "aws_s3_bucket_lifecycle_configuration" => {
+                facts.buckets.extend(s3_lifecycle_bucket(res, &index));
+            }
+            "google_service_account" => facts.service_accounts.push(service_account(res)),
+            "google_service_account_iam_member" | "google_service_account_iam_binding" => {
+                facts.wi_members.extend(wi_members(res, &index));
+            }
+            _ => {}
+        }
+    }
+    Ok(facts)
+}
+
+// The parser reports offsets clamped to the last byte, which may sit inside a multi-byte char;
+// callers slice the source with this offset, so it must be a boundary.
+fn floor_char_boundary(source: &str, offset: usize) -> usize {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// A `resource "<kind>" "<name>" { ... }` block.
+struct Resource<'a> {
+    kind: &'a str,
+    name: &'a str,
+    name_span: Range<usize>,
+    body: &'a Body,
+}
+
+fn resources(body: &Body) -> impl Iterator<Item = Resource<'_>> {
+    body.blocks()
+        .filter(|block| block.has_ident("resource"))
+        .filter_map(|block| match block.labels.as_slice() {
+            [kind, name] => Some(Resource {
+                kind: kind.as_str(),
+                name: name.as_str(),
+                name_span: span_of(name),
+                body: &block.body,
+            }),
+            _ => None,
+        })
+}
+
+// Values that come out of the parser always carry a span; the fallback only keeps us total.
+fn span_of(node: &impl Span) -> Range<usize> {
+    node.span().unwrap_or_default()
+}
+
+/// Resources that other resources refer to by address, keyed by resource label.
+struct Index {
+    gsa_account_ids: HashMap<String, TfText>,
+    s3_bucket_names: HashMap<String, Spanned<TfText>>,
+}
+
+impl Index {
+    fn build(resources: &[Resource<'_>]) -> Index {
+        let mut index = Index {
+            gsa_account_ids: HashMap::new(),
+            s3_bucket_names: HashMap::new(),
+        };
+        // Terraform rejects duplicate addresses; keeping the first one is as good as any.
+        for res in resources {
+            match res.kind {
+                "google_service_account" => {
+                    let account_id = attr_text(res, "account_id").value;
+                    index
+                        .gsa_account_ids
+                        .entry(res.name.to_owned())
+                        .or_insert(account_id);
+                }
+                "aws_s3_bucket" => {
+                    let bucket = attr_text(res, "bucket");
+                    index
+                        .s3_bucket_names
+                        .entry(res.name.to_owned())
+                        .or_insert(bucket);
+                }
+                _ => {}
+            }
+        }
+        index
+    }
+
+    fn gsa_account_id(&self, label: &str) -> TfText {
+        self.gsa_account_ids
+            .get(label)
+            .cloned()
+            .unwrap_or(TfText::Unknown)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buckets
+
+fn gcs_bucket(res: &Resource<'_>) -> Option<TfBucket> {
+    let days: Vec<Spanned<u32>> = res
+        .body
+        .get_blocks("lifecycle_rule")
+        .filter(|rule| is_gcs_delete_rule(rule))
+        .flat_map(|rule| rule.body.get_blocks("condition"))
+        .filter_map(|condition| int_attr(&condition.body, "age"))
+        .collect();
+    bucket("gcs", attr_text(res, "name"), days)
+}
+
+fn is_gcs_delete_rule(rule: &Block) -> bool {
+    rule.body
+        .get_blocks("action")
+        .any(|action| is_literal(&action.body, "type", "Delete"))
+}
+
+/// The deprecated AWS provider v3 form with `lifecycle_rule` blocks inside `aws_s3_bucket`.
+fn s3_legacy_bucket(res: &Resource<'_>) -> Option<TfBucket> {
+    let rules = res.body.get_blocks("lifecycle_rule").filter(|rule| {
+        let enabled = rule.body.get_attribute("enabled");
+        enabled.and_then(|attr| attr.value.as_bool()) == Some(true)
+    });
+    bucket("s3", attr_text(res, "bucket"), expiration_days(rules))
+}
+
+fn s3_lifecycle_bucket(res: &Resource<'_>, index: &Index) -> Option<TfBucket> {
+    // A rule whose status is not spelled out may well be disabled; claiming it deletes objects
+    // would risk a false report.
+    let rules = res
+        .body
+        .get_blocks("rule")
+        .filter(|rule| is_literal(&rule.body, "status", "Enabled"));
+    bucket("s3", s3_bucket_name(res, index), expiration_days(rules))
+}
+
+fn expiration_days<'a>(rules: impl Iterator<Item = &'a Block>) -> Vec<Spanned<u32>> {
+    rules
+        .flat_map(|rule| rule.body.get_blocks("expiration"))
+        .filter_map(|expiration| int_attr(&expiration.body, "days"))
+        .collect()
+}
+
+fn bucket(
+    provider: &'static str,
+    name: Spanned<TfText>,
+    delete_after_days: Vec<Spanned<u32>>,
+) -> Option<TfBucket> {
+    (!delete_after_days.is_empty()).then_some(TfBucket {
+        provider,
+        name,
+        delete_after_days,
+    })
+}
+
+/// Resolves `bucket = aws_s3_bucket.<label>.id` to the literal name declared by that bucket.
+fn s3_bucket_name(res: &Resource<'_>, index: &Index) -> Spanned<TfText> {
+    let Some(attr) = res.body.get_attribute("bucket") else {
+        return unknown_at(res.name_span.clone());
+    };
+    let Some(label) = resource_reference(&attr.value, "aws_s3_bucket", &["id", "bucket"]) else {
+        return spanned_text(&attr.value);
+    };
+    match index.s3_bucket_names.get(label) {
+        Some(name) if matches!(name.value, TfText::Known(_)) => name.clone(),
+        _ => unknown_at(span_of(&attr.value)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service accounts and Workload Identity
+
+fn service_account(res: &Resource<'_>) -> TfServiceAccount {
+    TfServiceAccount {
+        resource_name: res.name.to_owned(),
+        account_id: attr_text(res, "account_id"),
+    }
+}
+
+const WORKLOAD_IDENTITY_USER: &str = "roles/iam.workloadIdentityUser";
+
+/// Attributes of `google_service_account` that embed its account id (`name` and `id` are
+/// `projects/<p>/serviceAccounts/<email>`).
+const GSA_ATTRIBUTES: &[&str] = &["name", "id", "email", "account_id"];
+
+fn wi_members(res: &Resource<'_>, index: &Index) -> Vec<TfWiMember> {
+    if !grants_workload_identity(res.body) {
+        return Vec::new();
+    }
+    let gsa_account_id = res
+        .body
+        .get_attribute("service_account_id")
+        .map_or(TfText::Unknown, |attr| gsa_account_id(&attr.value, index));
+    member_expressions(res.body)
+        .filter_map(|expr| {
+            let (namespace, ksa) = parse_member(&Flat::from_expr(expr)?)?;
+            Some(TfWiMember {
+                gsa_account_id: gsa_account_id.clone(),
+                namespace,
+                ksa,
+                span: span_of(expr),
+            })
+        })
+        .collect()
+}
+
+fn grants_workload_identity(body: &Body) -> bool {
+    let Some(attr) = body.get_attribute("role") else {
+        return false;
+    };
+    // A role we cannot read might be the Workload Identity one; the members decide.
+    match Flat::from_expr(&attr.value).map(|flat| flat.whole()) {
+        Some(TfText::Known(role)) => role == WORKLOAD_IDENTITY_USER,
+        _ => true,
+    }
+}
+
+// `member` belongs to `_iam_member` and `members` to `_iam_binding`; neither appears in the
+// other, so both can be read unconditionally.
+fn member_expressions(body: &Body) -> impl Iterator<Item = &Expression> {
+    let single = body.get_attribute("member").map(|attr| &attr.value);
+    let listed = body
+        .get_attribute("members")
+        .and_then(|attr| attr.value.as_array())
+        .into_iter()
+        .flat_map(|array| array.iter());
+    single.into_iter().chain(listed)
+}
+
+/// Resolves a `service_account_id` expression to the account id of the Google SA.
+fn gsa_account_id(expr: &Expression, index: &Index) -> TfText {
+    if let Some(label) = resource_reference(expr, "google_service_account", GSA_ATTRIBUTES) {
+        return index.gsa_account_id(label);
+    }
+    match Flat::from_expr(expr) {
+        Some(flat) => account_id_in_text(&flat, index),
+        None => TfText::Unknown,
+    }
+}
+
+/// Reads the account id out of `projects/<p>/serviceAccounts/<id>@<p>.iam.gserviceaccount.com`,
+/// `<id>@<domain>`, or a bare `<id>`.
+fn account_id_in_text(flat: &Flat<'_>, index: &Index) -> TfText {
+    let (local_part, has_at) = match flat.text.split_once('@') {
+        Some((local_part, _)) => (local_part, true),
+        None => (flat.text.as_str(), false),
+    };
+    let (path, id) = match local_part.rsplit_once('/') {
+        Some((path, id)) => (Some(path), id),
+        None => (None, local_part),
+    };
+
+    // `.../serviceAccounts/${google_service_account.x.email}` names the account by reference.
+    if let Some(expr) = flat.sole_hole(path.unwrap_or_default(), id) {
+        return match resource_reference(expr, "google_service_account", GSA_ATTRIBUTES) {
+            Some(label) => index.gsa_account_id(label),
+            None => TfText::Unknown,
+        };
+    }
+    // Without an email, the last path segment is the numeric unique id, not the account id.
+    if id.is_empty() || (!has_at && path.is_some()) {
+        return TfText::Unknown;
+    }
+    flat.part(id)
+}
+
+const PRINCIPAL_PREFIX: &str = "principal://iam.googleapis.com/projects/";
+
+/// Extracts `(namespace, ksa)` from a Workload Identity member; `None` for any other member.
+fn parse_member(flat: &Flat<'_>) -> Option<(TfText, TfText)> {
+    if let Some(rest) = flat.text.strip_prefix("serviceAccount:") {
+        return gke_member(flat, rest);
+    }
+    if let Some(rest) = flat.text.strip_prefix(PRINCIPAL_PREFIX) {
+        return principal_member(flat, rest);
+    }
+    None
+}
+
+/// `serviceAccount:<project>.svc.id.goog[<ns>/<ksa>]`.
+fn gke_member(flat: &Flat<'_>, rest: &str) -> Option<(TfText, TfText)> {
+    let (pool, subject) = rest.strip_suffix(']')?.rsplit_once('[')?;
+    if !is_gke_pool(flat, pool) {
+        return None;
+    }
+    subject_parts(flat, subject, "/")
+}
+
+/// `principal://iam.googleapis.com/projects/<n>/locations/global/workloadIdentityPools/<project>.svc.id.goog/subject/ns/<ns>/sa/<ksa>`.
+fn principal_member(flat: &Flat<'_>, rest: &str) -> Option<(TfText, TfText)> {
+    let (_project, pool_path) = rest.split_once("/workloadIdentityPools/")?;
+    let (pool, subject) = pool_path.split_once("/subject/ns/")?;
+    if !is_gke_pool(flat, pool) {
+        return None;
+    }
+    subject_parts(flat, subject, "/sa/")
+}
+
+// The pool is often interpolated whole, e.g. from the cluster's `workload_pool` attribute.
+fn is_gke_pool(flat: &Flat<'_>, pool: &str) -> bool {
+    pool.ends_with(".svc.id.goog") || pool.ends_with(flat.hole)
+}
+
+fn subject_parts(flat: &Flat<'_>, subject: &str, separator: &str) -> Option<(TfText, TfText)> {
+    match subject.split_once(separator) {
+        Some((namespace, ksa)) => Some((k8s_name(flat, namespace)?, k8s_name(flat, ksa)?)),
+        // `[${each.value}]` may hold both parts, separator included.
+        None if subject.contains(flat.hole) => Some((TfText::Unknown, TfText::Unknown)),
+        None => None,
+    }
+}
+
+// Kubernetes names never contain '/', so a literal one means this is not a member we understand.
+fn k8s_name(flat: &Flat<'_>, text: &str) -> Option<TfText> {
+    if text.is_empty() || text.contains('/') {
+        return None;
+    }
+    Some(flat.part(text))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expression helpers
+
+/// Reads `attr` of a resource as text, spanned over its value; a missing attribute is unknown and
+/// points at the resource label so diagnostics still have somewhere to go.
+fn attr_text(res: &Resource<'_>, attr: &str) -> Spanned<TfText> {
+    match res.body.get_attribute(attr) {
+        Some(attr) => spanned_text(&attr.value),
+        None => unknown_at(res.name_span.clone()),
+    }
+}
+
+fn spanned_text(expr: &Expression) -> Spanned<TfText> {
+    Spanned {
+        value: Flat::from_expr(expr).map_or(TfText::Unknown, |flat| flat.whole()),
+        span: span_of(expr),
+    }
+}
+
+fn unknown_at(span: Range<usize>) -> Spanned<TfText> {
+    Spanned {
+        value: TfText::Unknown,
+        span,
+    }
+}
+
+fn is_literal(body: &Body, attr: &str, expected: &str) -> bool {
+    body.get_attribute(attr)
+        .and_then(|attr| Flat::from_expr(&attr.value))
+        .is_some_and(|flat| flat.text == expected)
+}
+
+/// An integer literal that fits in `u32`; anything computed is not a fact we can report.
+fn int_attr(body: &Body, attr: &str) -> Option<Spanned<u32>> {
+    let expr = &body.get_attribute(attr)?.value;
+    let Expression::Number(number) = expr else {
+        return None;
+    };
+    Some(Spanned {
+        value: u32::try_from(number.as_u64()?).ok()?,
+        span: span_of(expr),
+    })
+}
+
+/// Matches `<kind>.<label>.<attr>` (optionally indexed, `<kind>.<label>[0].<attr>`) with `attr`
+/// one of `attrs`, and returns the label. An instance index does not change literal attributes,
+/// so all instances resolve alike.
+fn resource_reference<'a>(expr: &'a Expression, kind: &str, attrs: &[&str]) -> Option<&'a str> {
+    use TraversalOperator::{GetAttr, Index, LegacyIndex};
+
+    let Expression::Traversal(traversal) = unwrap_interpolation(expr) else {
+        return None;
+    };
+    let Expression::Variable(root) = &traversal.expr else {
+        return None;
+    };
+    if root.as_str() != kind {
+        return None;
+    }
+    let operators: Vec<&TraversalOperator> =
+        traversal.operators.iter().map(|op| op.value()).collect();
+    match operators.as_slice() {
+        [GetAttr(label), GetAttr(attr)]
+        | [GetAttr(label), Index(_) | LegacyIndex(_), GetAttr(attr)]
+            if attrs.contains(&attr.as_str()) =>
+        {
+            Some(label.as_str())
+        }
+        _ => None,
+    }
+}
+
+/// `"${expr}"` means the same as `expr` (HCL interpolation unwrapping).
+fn unwrap_interpolation(expr: &Expression) -> &Expression {
+    match expr {
+        Expression::StringTemplate(template) => match template.as_single_element() {
+            Some(Element::Interpolation(interpolation)) => &interpolation.expr,
+            _ => expr,
+        },
+        Expression::Parenthesis(parens) => unwrap_interpolation(parens.inner()),
+        _ => expr,
+    }
+}
+
+/// A quoted string flattened to text in which every interpolation or directive is replaced by
+/// `hole`, a char that occurs in no literal part. Plain `str` searches then see only literal
+/// text, and a part is known exactly when it contains no `hole`.
+struct Flat<'a> {
+    text: String,
+    hole: char,
+    /// The expression of each hole in order; `None` for template directives.
+    holes: Vec<Option<&'a Expression>>,
+}
+
+impl<'a> Flat<'a> {
+    /// `None` for anything but a quoted string; heredocs are left out as their text carries
+    /// a trailing newline that no name or member would have.
+    fn from_expr(expr: &'a Expression) -> Option<Flat<'a>> {
+        match expr {
+            Expression::String(literal) => Some(Flat {
+                text: literal.as_str().to_owned(),
+                hole: unused_char(&[literal.as_str()])?,
+                holes: Vec::new(),
+            }),
+            Expression::StringTemplate(template) => Flat::from_template(template),
+            Expression::Parenthesis(parens) => Flat::from_expr(parens.inner()),
+            _ => None,
+        }
+    }
+
+    fn from_template(template: &'a Template) -> Option<Flat<'a>> {
+        let literals: Vec<&str> = template
+            .iter()
+            .filter_map(|element| element.as_literal().map(|literal| literal.as_str()))
+            .collect();
+        let hole = unused_char(&literals)?;
+        let mut flat = Flat {
+            text: String::new(),
+            hole,
+            holes: Vec::new(),
+        };
+        for element in template.iter() {
+            match element {
+                Element::Literal(literal) => flat.text.push_str(literal.value()),
+                Element::Interpolation(interpolation) => {
+                    flat.text.push(hole);
+                    flat.holes.push(Some(&interpolation.expr));
+                }
+                Element::Directive(_) => {
+                    flat.text.push(hole);
+                    flat.holes.push(None);
+                }
+            }
+        }
+        Some(flat)
+    }
+
+    fn whole(&self) -> TfText {
+        self.part(&self.text)
+    }
+
+    fn part(&self, text: &str) -> TfText {
+        if text.contains(self.hole) {
+            TfText::Unknown
+        } else {
+            TfText::Known(text.to_owned())
+        }
+    }
+
+    /// The expression interpolated as `part` when `part` is exactly one hole; `preceding` must
+    /// hold every hole of `text` that comes before `part`.
+    fn sole_hole(&self, preceding: &str, part: &str) -> Option<&'a Expression> {
+        if part.chars().ne([self.hole]) {
+            return None;
+        }
+        let ordinal = preceding.matches(self.hole).count();
+        self.holes.get(ordinal).copied().flatten()
+    }
+}
+
+/// Picks a private-use char absent from every literal, to stand for holes.
+fn unused_char(literals: &[&str]) -> Option<char> {
+    ('\u{E000}'..='\u{F8FF}')
+        .find(|candidate| literals.iter().all(|literal| !literal.contains(*candidate)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(source: &str) -> TfFacts {
+        extract(source).unwrap()
+    }
+
+    fn known(text: &str) -> TfText {
+        TfText::Known(text.to_owned())
+    }
+
+    fn slice<'s>(source: &'s str, span: &Range<usize>) -> &'s str {
+        &source[span.clone()]
+    }
+
+    fn days(bucket: &TfBucket) -> Vec<u32> {
+        bucket.delete_after_days.iter().map(|d| d.value).collect()
+    }
+
+    // --- buckets --------------------------------------------------------------------------
+
+    #[test]
+    fn gcs_bucket_with_delete_rule() {
+        let src = r#"
+resource "google_storage_bucket" "backups" {
+  name     = "pg-backups"
+  location = "EU"
+
+  lifecycle_rule {
+    action {
+      type = "Delete"
+    }
+    condition {
+      age = 30
+    }
+  }
+}
+"#;
+        let facts = facts(src);
+        assert_eq!(facts.buckets.len(), 1);
+        let bucket = &facts.buckets[0];
+        assert_eq!(bucket.provider, "gcs");
+        assert_eq!(bucket.name.value, known("pg-backups"));
+        assert_eq!(slice(src, &bucket.name.span), "\"pg-backups\"");
+        assert_eq!(days(bucket), [30]);
+        assert_eq!(slice(src, &bucket.delete_after_days[0].span), "30");
+    }
+
+    #[test]
+    fn gcs_bucket_collects_every_delete_rule_and_skips_the_rest() {
+        let src = r#"
+resource "google_storage_bucket" "backups" {
+  name = "pg-backups"
+  lifecycle_rule {
+    action {
+      type          = "SetStorageClass"
+      storage_class = "NEARLINE"
+    }
+    condition { age = 7 }
+  }
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition { age = 90 }
+  }
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition { age = var.retention_days }
+  }
+  dynamic "lifecycle_rule" {
+    for_each = var.rules
+    content {
+      action { type = "Delete" }
+      condition { age = 1 }
+    }
+  }
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition { age = 365 }
+  }
+}
+"#;
+        let facts = facts(src);
+        assert_eq!(facts.buckets.len(), 1);
+        assert_eq!(days(&facts.buckets[0]), [90, 365]);
+        let spans: Vec<&str> = facts.buckets[0]
+            .delete_after_days
+            .iter()
+            .map(|d| slice(src, &d.span))
+            .collect();
+        assert_eq!(spans, ["90", "365"]);
+    }
+
+    #[test]
+    fn gcs_bucket_without_delete_rule_is_not_reported() {
+        let src = r#"
+resource "google_storage_bucket" "archive" {
+  name = "archive"
+  lifecycle_rule {
+    action { type = "SetStorageClass" }
+    condition { age = 30 }
+  }
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition { num_newer_versions = 3 }
+  }
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition { age = 1.5 }
+  }
+}
+resource "google_storage_bucket" "plain" {
+  name = "plain"
+}
+"#;
+        assert!(facts(src).buckets.is_empty());
+    }
+
+    #[test]
+    fn gcs_bucket_with_interpolated_or_missing_name_is_unknown() {
+        let src = r#"
+resource "google_storage_bucket" "backups" {
+  name = "${var.project}-pg-backups"
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition { age = 14 }
+  }
+}
+resource "google_storage_bucket" "nameless" {
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition { age = 3 }
+  }
+}
+"#;
+        let facts = facts(src);
+        assert_eq!(facts.buckets.len(), 2);
+        assert_eq!(facts.buckets[0].name.value, TfText::Unknown);
+        assert_eq!(
+            slice(src, &facts.buckets[0].name.span),
+            "\"${var.project}-pg-backups\""
+        );
+        assert_eq!(facts.buckets[1].name.value, TfText::Unknown);
+        assert_eq!(slice(src, &facts.buckets[1].name.span), "\"nameless\"");
+    }
+
+    #[test]
+    fn s3_lifecycle_configuration_resolves_referenced_bucket() {
+        let src = r#"
+resource "aws_s3_bucket" "backups" {
+  bucket = "cnpg-backups"
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "backups" {
+  bucket = aws_s3_bucket.backups.id
+
+  rule {
+    id     = "expire"
+    status = "Enabled"
+    expiration {
+      days = 30
+    }
+  }
+  rule {
+    id     = "old"
+    status = "Disabled"
+    expiration {
+      days = 1
+    }
+  }
+  rule {
+    id     = "versions"
+    status = "Enabled"
+    noncurrent_version_expiration {
+      noncurrent_days = 5
+    }
+  }
+  rule {
+    id     = "later"
+    status = "Enabled"
+    filter { prefix = "wals/" }
+    expiration { days = 60 }
+  }
+}
+"#;
+        let facts = facts(src);
+        assert_eq!(facts.buckets.len(), 1);
+        let bucket = &facts.buckets[0];
+        assert_eq!(bucket.provider, "s3");
+        assert_eq!(bucket.name.value, known("cnpg-backups"));
+        assert_eq!(slice(src, &bucket.name.span), "\"cnpg-backups\"");
+        assert_eq!(days(bucket), [30, 60]);
+        assert_eq!(slice(src, &bucket.delete_after_days[0].span), "30");
+    }
+
+    #[test]
+    fn s3_lifecycle_configuration_bucket_forms() {
+        let src = r#"
+resource "aws_s3_bucket" "named" {
+  bucket = "named-bucket"
+}
+resource "aws_s3_bucket" "prefixed" {
+  bucket_prefix = "cnpg-"
+}
+resource "aws_s3_bucket_lifecycle_configuration" "literal" {
+  bucket = "literal-bucket"
+  rule {
+    status = "Enabled"
+    expiration { days = 1 }
+  }
+}
+resource "aws_s3_bucket_lifecycle_configuration" "by_name" {
+  bucket = aws_s3_bucket.named.bucket
+  rule {
+    status = "Enabled"
+    expiration { days = 2 }
+  }
+}
+resource "aws_s3_bucket_lifecycle_configuration" "unresolvable" {
+  bucket = aws_s3_bucket.prefixed.id
+  rule {
+    status = "Enabled"
+    expiration { days = 3 }
+  }
+}
+resource "aws_s3_bucket_lifecycle_configuration" "missing" {
+  bucket = aws_s3_bucket.elsewhere.id
+  rule {
+    status = "Enabled"
+    expiration { days = 4 }
+  }
+}
+resource "aws_s3_bucket_lifecycle_configuration" "variable" {
+  bucket = var.bucket
+  rule {
+    status = "Enabled"
+    expiration { days = 5 }
+  }
+}
+resource "aws_s3_bucket_lifecycle_configuration" "wrapped" {
+  bucket = "${aws_s3_bucket.named.id}"
+  rule {
+    status = "Enabled"
+    expiration { days = 6 }
+  }
+}
+"#;
+        let facts = facts(src);
+        let names: Vec<(&TfText, &str, Vec<u32>)> = facts
+            .buckets
+            .iter()
+            .map(|b| (&b.name.value, slice(src, &b.name.span), days(b)))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (&known("literal-bucket"), "\"literal-bucket\"", vec![1]),
+                (&known("named-bucket"), "\"named-bucket\"", vec![2]),
+                (&TfText::Unknown, "aws_s3_bucket.prefixed.id", vec![3]),
+                (&TfText::Unknown, "aws_s3_bucket.elsewhere.id", vec![4]),
+                (&TfText::Unknown, "var.bucket", vec![5]),
+                (&known("named-bucket"), "\"named-bucket\"", vec![6]),
+            ]
+        );
+    }
+
+    #[test]
+    fn s3_lifecycle_configuration_without_enabled_expiration_is_not_reported() {
+        let src = r#"
+resource "aws_s3_bucket_lifecycle_configuration" "x" {
+  bucket = "b"
+  rule {
+    status = "Disabled"
+    expiration { days = 1 }
+  }
+  rule {
+    status = var.status
+    expiration { days = 2 }
+  }
+  rule {
+    status = "Enabled"
+    transition {
+      days          = 30
+      storage_class = "GLACIER"
+    }
+  }
+}
+"#;
+        assert!(facts(src).buckets.is_empty());
+    }
+
+    #[test]
+    fn s3_legacy_inline_lifecycle_rule() {
+        let src = r#"
+resource "aws_s3_bucket" "legacy" {
+  bucket = "legacy-backups"
+  lifecycle_rule {
+    enabled = true
+    expiration {
+      days = 45
+    }
+  }
+  lifecycle_rule {
+    enabled = false
+    expiration {
+      days = 2
+    }
+  }
+}
+resource "aws_s3_bucket" "modern" {
+  bucket = "modern"
+}
+"#;
+        let facts = facts(src);
+        assert_eq!(facts.buckets.len(), 1);
+        let bucket = &facts.buckets[0];
+        assert_eq!(bucket.provider, "s3");
+        assert_eq!(bucket.name.value, known("legacy-backups"));
+        assert_eq!(slice(src, &bucket.name.span), "\"legacy-backups\"");
+        assert_eq!(days(bucket), [45]);
+        assert_eq!(slice(src, &bucket.delete_after_days[0].span), "45");
+    }
+
+    // --- service accounts -----------------------------------------------------------------
+
+    #[test]
+    fn google_service_accounts() {
+        let src = r#"
+resource "google_service_account" "cnpg" {
+  account_id   = "cnpg-backup"
+  display_name = "CNPG backups"
+}
+resource "google_service_account" "per_env" {
+  account_id = "cnpg-${var.env}"
+}
+"#;
+        let facts = facts(src);
+        assert_eq!(facts.service_accounts.len(), 2);
+        let cnpg = &facts.service_accounts[0];
+        assert_eq!(cnpg.resource_name, "cnpg");
+        assert_eq!(cnpg.account_id.value, known("cnpg-backup"));
+        assert_eq!(slice(src, &cnpg.account_id.span), "\"cnpg-backup\"");
+        let per_env = &facts.service_accounts[1];
+        assert_eq!(per_env.resource_name, "per_env");
+        assert_eq!(per_env.account_id.value, TfText::Unknown);
+        assert_eq!(slice(src, &per_env.account_id.span), "\"cnpg-${var.env}\"");
+    }
+
+    // --- Workload Identity ----------------------------------------------------------------
+
+    #[test]
+    fn iam_member_with_gke_member_and_reference() {
+        let src = r#"
+resource "google_service_account" "cnpg" {
+  account_id = "cnpg-backup"
+}
+resource "google_service_account_iam_member" "wi" {
+  service_account_id = google_service_account.cnpg.name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:${var.project_id}.svc.id.goog[db/pg]"
+}
+"#;
+        let facts = facts(src);
+        assert_eq!(facts.wi_members.len(), 1);
+        let member = &facts.wi_members[0];
+        assert_eq!(member.gsa_account_id, known("cnpg-backup"));
+        assert_eq!(member.namespace, known("db"));
+        assert_eq!(member.ksa, known("pg"));
+        assert_eq!(
+            slice(src, &member.span),
+            "\"serviceAccount:${var.project_id}.svc.id.goog[db/pg]\""
+        );
+    }
+
+    #[test]
+    fn iam_member_literal_member_span() {
+        let src = r#"resource "google_service_account_iam_member" "wi" {
+  service_account_id = "cnpg@p.iam.gserviceaccount.com"
+  role = "roles/iam.workloadIdentityUser"
+  member = "serviceAccount:p.svc.id.goog[db/pg]"
+}"#;
+        let facts = facts(src);
+        assert_eq!(facts.wi_members.len(), 1);
+        assert_eq!(
+            slice(src, &facts.wi_members[0].span),
+            "\"serviceAccount:p.svc.id.goog[db/pg]\""
+        );
+        assert_eq!(facts.wi_members[0].gsa_account_id, known("cnpg"));
+    }
+
+    #[test]
+    fn iam_binding_members_keep_only_workload_identity_members() {
+        let src = r#"
+resource "google_service_account" "cnpg" {
+  account_id = "cnpg-backup"
+}
+resource "google_service_account_iam_binding" "wi" {
+  service_account_id = google_service_account.cnpg.id
+  role               = "roles/iam.workloadIdentityUser"
+  members = [
+    "user:alice@example.com",
+    "serviceAccount:my-project.svc.id.goog[db/pg]",
+    "group:dba@example.com",
+    "serviceAccount:other@my-project.iam.gserviceaccount.com",
+    "principal://iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/my-project.svc.id.goog/subject/ns/analytics/sa/reporter",
+    "principalSet://iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/my-project.svc.id.goog/namespace/db",
+    "serviceAccount:${google_container_cluster.main.workload_identity_config[0].workload_pool}[ops/backup]",
+    local.extra_member,
+  ]
+}
+"#;
+        let facts = facts(src);
+        let members: Vec<(&TfText, &TfText, &TfText, &str)> = facts
+            .wi_members
+            .iter()
+            .map(|m| (&m.gsa_account_id, &m.namespace, &m.ksa, slice(src, &m.span)))
+            .collect();
+        let gsa = known("cnpg-backup");
+        assert_eq!(
+            members,
+            [
+                (
+                    &gsa,
+                    &known("db"),
+                    &known("pg"),
+                    "\"serviceAccount:my-project.svc.id.goog[db/pg]\""
+                ),
+                (
+                    &gsa,
+                    &known("analytics"),
+                    &known("reporter"),
+                    "\"principal://iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/my-project.svc.id.goog/subject/ns/analytics/sa/reporter\""
+                ),
+                (
+                    &gsa,
+                    &known("ops"),
+                    &known("backup"),
+                    "\"serviceAccount:${google_container_cluster.main.workload_identity_config[0].workload_pool}[ops/backup]\""
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn principal_member_with_interpolations() {
+        let src = r#"
+resource "google_service_account_iam_member" "wi" {
+  service_account_id = "projects/p/serviceAccounts/cnpg@p.iam.gserviceaccount.com"
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "principal://iam.googleapis.com/projects/${var.number}/locations/global/workloadIdentityPools/${var.project}.svc.id.goog/subject/ns/${var.ns}/sa/pg"
+}
+"#;
+        let facts = facts(src);
+        assert_eq!(facts.wi_members.len(), 1);
+        let member = &facts.wi_members[0];
+        assert_eq!(member.gsa_account_id, known("cnpg"));
+        assert_eq!(member.namespace, TfText::Unknown);
+        assert_eq!(member.ksa, known("pg"));
+    }
+
+    #[test]
+    fn interpolation_inside_brackets_makes_that_part_unknown() {
+        let src = r#"
+resource "google_service_account_iam_binding" "wi" {
+  service_account_id = "cnpg"
+  role               = "roles/iam.workloadIdentityUser"
+  members = [
+    "serviceAccount:p.svc.id.goog[${var.namespace}/pg]",
+    "serviceAccount:p.svc.id.goog[db/${var.ksa}]",
+    "serviceAccount:p.svc.id.goog[${var.subject}]",
+    "serviceAccount:p.svc.id.goog[db-${var.env}/pg-${var.env}]",
+  ]
+}
+"#;
+        let facts = facts(src);
+        let parts: Vec<(&TfText, &TfText)> = facts
+            .wi_members
+            .iter()
+            .map(|m| (&m.namespace, &m.ksa))
+            .collect();
+        let unknown = TfText::Unknown;
+        assert_eq!(
+            parts,
+            [
+                (&unknown, &known("pg")),
+                (&known("db"), &unknown),
+                (&unknown, &unknown),
+                (&unknown, &unknown),
+            ]
+        );
+        assert!(facts
+            .wi_members
+            .iter()
+            .all(|m| m.gsa_account_id == known("cnpg")));
+    }
+
+    #[test]
+    fn malformed_gke_members_are_ignored() {
+        let src = r#"
+resource "google_service_account_iam_binding" "wi" {
+  service_account_id = "cnpg"
+  role               = "roles/iam.workloadIdentityUser"
+  members = [
+    "serviceAccount:p.svc.id.goog[db]",
+    "serviceAccount:p.svc.id.goog[/pg]",
+    "serviceAccount:p.svc.id.goog[db/pg/x]",
+    "serviceAccount:p.example.com[db/pg]",
+    "serviceAccount:p.svc.id.goog[db/pg",
+    "serviceAccount:${var.member}",
+    "${var.member}",
+    "",
+  ]
+}
+"#;
+        assert!(facts(src).wi_members.is_empty());
+    }
+
+    #[test]
+    fn for_each_driven_member_is_unknown() {
+        let src = r#"
+resource "google_service_account" "cnpg" {
+  for_each   = toset(["a", "b"])
+  account_id = "cnpg-${each.key}"
+}
+resource "google_service_account_iam_member" "wi" {
+  for_each           = var.bindings
+  service_account_id = google_service_account.cnpg[each.key].name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:${var.project}.svc.id.goog[${each.value.namespace}/${each.value.ksa}]"
+}
+resource "google_service_account_iam_member" "direct" {
+  for_each           = var.bindings
+  service_account_id = each.value.gsa
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:${var.project}.svc.id.goog[db/${each.key}]"
+}
+resource "google_service_account_iam_member" "opaque" {
+  for_each           = var.bindings
+  service_account_id = each.value.gsa
+  role               = "roles/iam.workloadIdentityUser"
+  member             = each.value.member
+}
+"#;
+        let facts = facts(src);
+        assert_eq!(facts.wi_members.len(), 2);
+        let first = &facts.wi_members[0];
+        assert_eq!(first.gsa_account_id, TfText::Unknown);
+        assert_eq!(first.namespace, TfText::Unknown);
+        assert_eq!(first.ksa, TfText::Unknown);
+        let second = &facts.wi_members[1];
+        assert_eq!(second.gsa_account_id, TfText::Unknown);
+        assert_eq!(second.namespace, known("db"));
+        assert_eq!(second.ksa, TfText::Unknown);
+    }
+
+    #[test]
+    fn role_must_be_workload_identity_user_unless_unreadable() {
+        let src = r#"
+resource "google_service_account_iam_member" "token_creator" {
+  service_account_id = "a"
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:p.svc.id.goog[db/one]"
+}
+resource "google_service_account_iam_member" "variable_role" {
+  service_account_id = "b"
+  role               = var.role
+  member             = "serviceAccount:p.svc.id.goog[db/two]"
+}
+resource "google_service_account_iam_member" "templated_role" {
+  service_account_id = "c"
+  role               = "roles/${var.role}"
+  member             = "serviceAccount:p.svc.id.goog[db/three]"
+}
+resource "google_service_account_iam_member" "no_role" {
+  service_account_id = "d"
+  member             = "serviceAccount:p.svc.id.goog[db/four]"
+}
+"#;
+        let facts = facts(src);
+        let ksas: Vec<&TfText> = facts.wi_members.iter().map(|m| &m.ksa).collect();
+        assert_eq!(ksas, [&known("two"), &known("three")]);
+    }
+
+    fn gsa_of(service_account_id: &str) -> TfText {
+        let src = format!(
+            r#"
+resource "google_service_account" "cnpg" {{
+  account_id = "cnpg-backup"
+}}
+resource "google_service_account" "dyn" {{
+  account_id = var.account_id
+}}
+resource "google_service_account_iam_member" "wi" {{
+  service_account_id = {service_account_id}
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:p.svc.id.goog[db/pg]"
+}}
+"#
+        );
+        let facts = facts(&src);
+        assert_eq!(facts.wi_members.len(), 1, "{service_account_id}");
+        facts.wi_members[0].gsa_account_id.clone()
+    }
+
+    #[test]
+    fn service_account_id_resolution() {
+        let cases = [
+            ("google_service_account.cnpg.name", known("cnpg-backup")),
+            ("google_service_account.cnpg.id", known("cnpg-backup")),
+            ("google_service_account.cnpg.email", known("cnpg-backup")),
+            (
+                "google_service_account.cnpg.account_id",
+                known("cnpg-backup"),
+            ),
+            ("google_service_account.cnpg[0].name", known("cnpg-backup")),
+            (
+                r#""${google_service_account.cnpg.name}""#,
+                known("cnpg-backup"),
+            ),
+            ("google_service_account.cnpg.display_name", TfText::Unknown),
+            ("google_service_account.dyn.name", TfText::Unknown),
+            ("google_service_account.absent.name", TfText::Unknown),
+            ("data.google_service_account.cnpg.name", TfText::Unknown),
+            (
+                r#""projects/p/serviceAccounts/cnpg@p.iam.gserviceaccount.com""#,
+                known("cnpg"),
+            ),
+            (r#""cnpg@p.iam.gserviceaccount.com""#, known("cnpg")),
+            (r#""cnpg""#, known("cnpg")),
+            (
+                r#""projects/${var.p}/serviceAccounts/cnpg@${var.p}.iam.gserviceaccount.com""#,
+                known("cnpg"),
+            ),
+            (
+                r#""projects/${var.p}/serviceAccounts/${var.sa}@${var.p}.iam.gserviceaccount.com""#,
+                TfText::Unknown,
+            ),
+            (
+                r#""projects/${var.p}/serviceAccounts/${google_service_account.cnpg.email}""#,
+                known("cnpg-backup"),
+            ),
+            (
+                r#""projects/${var.p}/serviceAccounts/${var.email}""#,
+                TfText::Unknown,
+            ),
+            (
+                r#""projects/p/serviceAccounts/1234567890""#,
+                TfText::Unknown,
+            ),
+            (r#""${var.sa}""#, TfText::Unknown),
+            ("var.sa", TfText::Unknown),
+            ("each.value", TfText::Unknown),
+            (r#""""#, TfText::Unknown),
+        ];
+        for (expr, expected) in cases {
+            assert_eq!(gsa_of(expr), expected, "{expr}");
+        }
+    }
+
+    #[test]
+    fn missing_service_account_id_is_unknown() {
+        let src = r#"
+resource "google_service_account_iam_member" "wi" {
+  role   = "roles/iam.workloadIdentityUser"
+  member = "serviceAccount:p.svc.id.goog[db/pg]"
+}
+"#;
+        assert_eq!(facts(src).wi_members[0].gsa_account_id, TfText::Unknown);
+    }
+
+    #[test]
+    fn escapes_are_decoded_and_escaped_markers_are_literal() {
+        let src = r#"
+resource "google_service_account" "a" {
+  account_id = "cnpg\u002dbackup"
+}
+resource "google_service_account" "b" {
+  account_id = "cnpg-$${x}"
+}
+"#;
+        let facts = facts(src);
+        assert_eq!(
+            facts.service_accounts[0].account_id.value,
+            known("cnpg-backup")
+        );
+        assert_eq!(
+            facts.service_accounts[1].account_id.value,
+            known("cnpg-${x}")
+        );
+    }
+
+    #[test]
+    fn literal_containing_the_first_hole_candidate_is_not_confused_with_a_hole() {
+        let src = "resource \"google_service_account_iam_member\" \"wi\" {\n  \
+                   service_account_id = \"cnpg\"\n  \
+                   role = \"roles/iam.workloadIdentityUser\"\n  \
+                   member = \"serviceAccount:${var.p}.svc.id.goog[db\u{E000}/pg]\"\n}\n";
+        let facts = facts(src);
+        assert_eq!(facts.wi_members.len(), 1);
+        assert_eq!(facts.wi_members[0].namespace, known("db\u{E000}"));
+    }
+
+    // --- scope and robustness -------------------------------------------------------------
+
+    #[test]
+    fn only_resource_blocks_are_read() {
+        let src = r#"
+data "google_service_account" "cnpg" {
+  account_id = "from-data"
+}
+module "google_service_account" {
+  source     = "./sa"
+  account_id = "from-module"
+}
+locals {
+  google_service_account = { account_id = "from-locals" }
+}
+resource "google_service_account" {
+  account_id = "one-label"
+}
+google_service_account "x" {
+  account_id = "not-a-resource"
+}
+"#;
+        assert_eq!(facts(src), TfFacts::default());
+    }
+
+    #[test]
+    fn empty_input_has_no_facts() {
+        assert_eq!(facts(""), TfFacts::default());
+        assert_eq!(facts("\n  # just a comment\n"), TfFacts::default());
+    }
+
+    #[test]
+    fn parse_error_reports_offset() {
+        let src = "resource \"google_service_account\" \"x\" {\n  account_id = \n}\n";
+        let err = extract(src).unwrap_err();
+        assert!(!err.message.is_empty());
+        // The value is missing: the error points at the line break where it should have been.
+        assert_eq!(err.offset, src.find(" \n}").unwrap() + 1);
+        assert!(err.to_string().contains(&err.message));
+    }
+
+    #[test]
+    fn parse_error_offset_is_a_char_boundary() {
+        for src in ["a = \"ééé", "é", "resource \"é\" {", "x = [ \"ü\" ", "}}}"] {
+            let err = extract(src).unwrap_err();
+            assert!(err.offset <= src.len(), "{src}");
+            assert!(src.is_char_boundary(err.offset), "{src}");
+        }
+    }
+
+    const FIXTURE: &str = r#"
+resource "google_service_account" "cnpg" { account_id = "cnpg-backup" }
+resource "google_service_account_iam_binding" "wi" {
+  service_account_id = "projects/${var.p}/serviceAccounts/${google_service_account.cnpg.email}"
+  role    = "roles/iam.workloadIdentityUser"
+  members = ["serviceAccount:${var.p}.svc.id.goog[db/pg]", "principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p.svc.id.goog/subject/ns/é/sa/ü"]
+}
+resource "aws_s3_bucket" "b" { bucket = "bé" }
+resource "aws_s3_bucket_lifecycle_configuration" "b" {
+  bucket = aws_s3_bucket.b.id
+  rule {
+    status = "Enabled"
+    expiration { days = 7 }
+  }
+}
+resource "google_storage_bucket" "g" {
+  name = "g-${var.x}"
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition { age = 4294967296 }
+  }
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition { age = 4294967295 }
+  }
+}
+"#;
+
+    #[test]
+    fn fixture_extracts_everything() {
+        let facts = facts(FIXTURE);
+        assert_eq!(facts.service_accounts.len(), 1);
+        assert_eq!(facts.wi_members.len(), 2);
+        assert!(facts
+            .wi_members
+            .iter()
+            .all(|m| m.gsa_account_id == known("cnpg-backup")));
+        assert_eq!(facts.wi_members[1].namespace, known("é"));
+        assert_eq!(facts.buckets.len(), 2);
+        assert_eq!(facts.buckets[0].name.value, known("bé"));
+        assert_eq!(slice(FIXTURE, &facts.buckets[0].name.span), "\"bé\"");
+        // 2^32 days does not fit in u32 and is dropped rather than truncated.
+        assert_eq!(days(&facts.buckets[1]), [u32::MAX]);
+    }
+
+    #[test]
+    fn truncated_input_never_panics() {
+        for end in (0..=FIXTURE.len()).filter(|&end| FIXTURE.is_char_boundary(end)) {
+            if let Ok(facts) = extract(&FIXTURE[..end]) {
+                check_spans(&FIXTURE[..end], &facts);
+            }
+        }
+    }
+
+    #[test]
+    fn random_garbage_never_panics() {
+        const ALPHABET: &[&str] = &[
+            "resource",
+            "\"",
+            "{",
+            "}",
+            "[",
+            "]",
+            "(",
+            ")",
+            "=",
+            " ",
+            "\n",
+            "${",
+            "%{",
+            "}",
+            "/",
+            "@",
+            ".",
+            "a",
+            "é",
+            "0",
+            "9",
+            "<<EOT\n",
+            "\nEOT\n",
+            "#",
+            "//",
+            "/*",
+            "*/",
+            ",",
+            ":",
+            "?",
+            "\\",
+            "each",
+            "google_service_account",
+            "lifecycle_rule",
+            "member",
+            "~",
+        ];
+        // Fixed-seed xorshift keeps the test deterministic without a rand dependency.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2000 {
+            let len = next() % 64;
+            let garbage: String = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            match extract(&garbage) {
+                Ok(facts) => check_spans(&garbage, &facts),
+                Err(err) => assert!(garbage.is_char_boundary(err.offset), "{garbage:?}"),
+            }
+        }
+    }
+
+    /// Every span handed out must slice the source it came from.
+    fn check_spans(source: &str, facts: &TfFacts) {
+        let spans = facts
+            .buckets
+            .iter()
+            .flat_map(|b| {
+                std::iter::once(b.name.span.clone())
+                    .chain(b.delete_after_days.iter().map(|d| d.span.clone()))
+            })
+            .chain(
+                facts
+                    .service_accounts
+                    .iter()
+                    .map(|s| s.account_id.span.clone()),
+            )
+            .chain(facts.wi_members.iter().map(|m| m.span.clone()));
+        for span in spans {
+            assert!(source.get(span.clone()).is_some(), "{span:?} in {source:?}");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Stage 3: typed, read-only views over loaded documents.
+
+pub mod cnpg;
+pub mod flux;
+pub mod object;
+pub mod value;
+
+pub use object::{Header, Kind, NameVal};
+pub use value::Val;

@@ -1,0 +1,107 @@
+//! Kubernetes object identity. Objects are identified by API group and kind, never by kind
+//! alone: a `kind: Cluster` of `kind.x-k8s.io` is not a CloudNativePG Cluster.
+
+use super::value::{text, Val};
+use crate::yaml::Node;
+
+pub const CNPG_GROUP: &str = "postgresql.cnpg.io";
+pub const BARMAN_GROUP: &str = "barmancloud.cnpg.io";
+pub const FLUX_KUSTOMIZE_GROUP: &str = "kustomize.toolkit.fluxcd.io";
+pub const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
+
+/// The (group, kind) of an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Cluster,
+    ScheduledBackup,
+    Backup,
+    Pooler,
+    Database,
+    ObjectStore,
+    FluxKustomization,
+    KustomizeKustomization,
+    KustomizeComponent,
+    Secret,
+    ConfigMap,
+    Other,
+}
+
+impl Kind {
+    pub fn classify(group: &str, kind: &str) -> Kind {
+        match (group, kind) {
+            (CNPG_GROUP, "Cluster") => Kind::Cluster,
+            (CNPG_GROUP, "ScheduledBackup") => Kind::ScheduledBackup,
+            (CNPG_GROUP, "Backup") => Kind::Backup,
+            (CNPG_GROUP, "Pooler") => Kind::Pooler,
+            (CNPG_GROUP, "Database") => Kind::Database,
+            (BARMAN_GROUP, "ObjectStore") => Kind::ObjectStore,
+            (FLUX_KUSTOMIZE_GROUP, "Kustomization") => Kind::FluxKustomization,
+            (KUSTOMIZE_GROUP, "Kustomization") => Kind::KustomizeKustomization,
+            (KUSTOMIZE_GROUP, "Component") => Kind::KustomizeComponent,
+            ("", "Secret") => Kind::Secret,
+            ("", "ConfigMap") => Kind::ConfigMap,
+            _ => Kind::Other,
+        }
+    }
+}
+
+/// What a document says about itself in `apiVersion`, `kind` and `metadata`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub api_version: String,
+    pub group: String,
+    pub kind_name: String,
+    pub kind: Kind,
+    /// `None` when absent; `Some(Val::Unknown)` when it is a placeholder.
+    pub name: Option<NameVal>,
+    pub namespace: Option<NameVal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NameVal {
+    Known(String),
+    Unknown,
+}
+
+impl NameVal {
+    pub fn known(&self) -> Option<&str> {
+        match self {
+            NameVal::Known(s) => Some(s),
+            NameVal::Unknown => None,
+        }
+    }
+}
+
+impl Header {
+    /// Reads the header of a document; `None` for documents that are not Kubernetes objects
+    /// (no string `apiVersion` and `kind`).
+    pub fn read(root: &Node) -> Option<Header> {
+        let api_version = root.get("apiVersion")?.as_str()?.trim().to_string();
+        let kind_name = root.get("kind")?.as_str()?.trim().to_string();
+        if api_version.is_empty() || kind_name.is_empty() {
+            return None;
+        }
+        let group = match api_version.rsplit_once('/') {
+            Some((g, _)) => g.to_string(),
+            None => String::new(),
+        };
+        let kind = Kind::classify(&group, &kind_name);
+        let meta = root.get("metadata");
+        let read = |key: &str| {
+            meta.and_then(|m| m.get(key))
+                .and_then(text)
+                .map(|v| match v {
+                    Val::Known(s) => NameVal::Known(s.to_string()),
+                    Val::Unknown => NameVal::Unknown,
+                })
+        };
+        Some(Header {
+            api_version,
+            group,
+            kind_name,
+            kind,
+            name: read("name"),
+            namespace: read("namespace"),
+        })
+    }
+}

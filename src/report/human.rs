@@ -1,0 +1,225 @@
+//! The default output: miette's graphical snippets. miette's own `SourceCode` for strings scans
+//! from the start of the file for every snippet (milliseconds per finding on large files), so
+//! sources are served from the line index instead.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use miette::{
+    Diagnostic as MietteDiagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan,
+    MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
+
+use super::{Report, Style};
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::source::{SourceFile, Span};
+
+pub fn write(report: &Report<'_>, style: &Style, out: &mut dyn Write) -> io::Result<()> {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false);
+    for d in report.diagnostics {
+        let shown = Shown::from_diagnostic(report, d);
+        let mut text = String::new();
+        handler
+            .render_report(&mut text, &shown)
+            .map_err(|_| io::Error::other("failed to render a diagnostic"))?;
+        out.write_all(text.as_bytes())?;
+    }
+    let s = report.summary;
+    let total = s.errors + s.warnings + s.infos;
+    if total == 0 {
+        writeln!(
+            out,
+            "No problems found in {} ({}, {}).",
+            plural(s.files, "file"),
+            plural(s.documents, "document"),
+            plural(s.objects, "object")
+        )
+    } else {
+        writeln!(
+            out,
+            "Found {} ({}, {}, {}) in {} ({}, {}).",
+            plural(total, "problem"),
+            plural(s.errors, "error"),
+            plural(s.warnings, "warning"),
+            plural(s.infos, "info"),
+            plural(s.files, "file"),
+            plural(s.documents, "document"),
+            plural(s.objects, "object")
+        )
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// One file's text served from its line index.
+struct Src<'a> {
+    file: &'a SourceFile,
+    name: String,
+}
+
+impl SourceCode for Src<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let text = self.file.text.as_bytes();
+        let start = span.offset();
+        let end = start + span.len();
+        if end > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let first_line = self.file.line_col(start as u32).line;
+        let last_line = self.file.line_col(end.saturating_sub(1).max(start) as u32).line;
+        let from_line = first_line.saturating_sub(before as u32).max(1);
+        let to_line = (last_line + after as u32).min(self.file.line_count() as u32);
+        let from = self.file.line_start(from_line).unwrap_or(0);
+        let to = self
+            .file
+            .line_start(to_line + 1)
+            .unwrap_or(text.len())
+            .min(text.len());
+        let data = text.get(from..to).ok_or(MietteError::OutOfBounds)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            data,
+            (from, to - from).into(),
+            (from_line - 1) as usize,
+            // Without context miette uses this for the `path:line:col` header.
+            if before == 0 {
+                (self.file.line_col(start as u32).column - 1) as usize
+            } else {
+                0
+            },
+            to_line as usize,
+        )))
+    }
+}
+
+/// A diagnostic in miette's terms: the primary file's snippet with every related location in
+/// the same file as an extra label, and related locations in other files as related reports.
+struct Shown<'a> {
+    message: String,
+    code: String,
+    severity: miette::Severity,
+    help: Option<String>,
+    src: Option<Src<'a>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Shown<'a>>,
+}
+
+impl<'a> Shown<'a> {
+    fn from_diagnostic(report: &Report<'a>, d: &Diagnostic) -> Shown<'a> {
+        let primary_label = match &d.via {
+            Some(ks) => format!("applied by Flux Kustomization {ks}"),
+            None => "here".to_string(),
+        };
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            Some(primary_label),
+            source_span(d.at.span),
+        )];
+        let mut related = Vec::new();
+        for r in &d.related {
+            if r.at.span.file == d.at.span.file {
+                labels.push(LabeledSpan::new_with_span(
+                    Some(r.message.clone()),
+                    source_span(r.at.span),
+                ));
+            } else {
+                related.push(Shown {
+                    message: r.message.clone(),
+                    code: String::new(),
+                    severity: miette::Severity::Advice,
+                    help: None,
+                    src: src(report, r.at.span, &r.at.path),
+                    labels: vec![LabeledSpan::new_primary_with_span(
+                        None,
+                        source_span(r.at.span),
+                    )],
+                    related: Vec::new(),
+                });
+            }
+        }
+        Shown {
+            message: d.message.clone(),
+            code: format!("{} {}", d.code, d.name),
+            severity: match d.severity {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+                Severity::Info => miette::Severity::Advice,
+            },
+            help: d.help.clone(),
+            src: src(report, d.at.span, &d.at.path),
+            labels,
+            related,
+        }
+    }
+}
+
+fn src<'a>(report: &Report<'a>, span: Span, path: &str) -> Option<Src<'a>> {
+    Some(Src {
+        file: report.sources.get(span.file)?,
+        name: path.to_string(),
+    })
+}
+
+fn source_span(span: Span) -> SourceSpan {
+    (span.start as usize, (span.end - span.start) as usize).into()
+}
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Shown<'_> {}
+
+impl MietteDiagnostic for Shown<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        (!self.code.is_empty()).then(|| Box::new(&self.code) as Box<dyn fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.src.as_ref().map(|s| s as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn MietteDiagnostic> + 'b>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn MietteDiagnostic),
+            ))
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! CNPG102: a bucket lifecycle rule that deletes backups barman still needs.
+
+use super::support::{self, Method};
+use crate::cron;
+use crate::diagnostics::{Loc, RuleMeta, Severity};
+use crate::engine::Ctx;
+use crate::index::{DocId, Index, InstId};
+use crate::infra::bucket_of;
+use crate::model::cnpg::{retention_days, At, BackupLike, Cluster, ObjectStore};
+use crate::model::{Kind, Val};
+use crate::yaml::Node;
+
+pub const META: RuleMeta = RuleMeta {
+    code: "CNPG102",
+    name: "lifecycle-shorter-than-retention",
+    severity: Severity::Error,
+    summary: "A bucket lifecycle rule deletes backups before barman's retention window plus one backup interval.",
+};
+
+const DAY: u64 = 86_400;
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    let index = ctx.index;
+    if index.infra.buckets.is_empty() {
+        return;
+    }
+    for (inst, i, doc) in index.instances_of(Kind::Cluster) {
+        let Some(cluster_name) = index.name(inst) else {
+            continue;
+        };
+        for t in support::archive_targets(index, inst) {
+            let Some(Val::Known(dest)) = t.destination_path().map(|p| p.value) else {
+                continue;
+            };
+            let Some(bucket) = bucket_of(dest) else {
+                continue;
+            };
+            // In-tree retention lives on the Cluster; with the plugin, on the ObjectStore.
+            let (retention, retention_doc) = match t.method {
+                Method::InTree => (Cluster(&doc.root).retention_policy(), i.doc),
+                Method::Plugin => {
+                    let store_doc = t.config_doc;
+                    let root = index.doc(store_doc).map(|d| &d.root);
+                    (root.and_then(|r| ObjectStore(r).retention_policy()), store_doc)
+                }
+            };
+            let Some(At { value: Val::Known(policy), node: policy_node }) = retention else {
+                continue;
+            };
+            let Some(days) = retention_days(policy) else {
+                continue;
+            };
+            let interval = backup_interval(index, inst, cluster_name);
+            let needed = days.saturating_mul(DAY).saturating_add(interval.seconds);
+            for b in index.infra.buckets.iter().filter(|b| b.name == bucket) {
+                for &(age, age_span) in &b.delete_after_days {
+                    if u64::from(age).saturating_mul(DAY) > needed {
+                        continue;
+                    }
+                    let min_days = needed.div_ceil(DAY) + 1;
+                    let f = ctx.report(
+                        Loc::Span(age_span),
+                        format!(
+                            "bucket `{bucket}` deletes objects after {age} days, but cluster \
+                             `{cluster_name}` keeps a {policy} recovery window with a base backup \
+                             every {}: barman keeps the last base backup older than the window, \
+                             and this rule deletes it, so point-in-time recovery to the start of \
+                             the window fails",
+                            human_duration(interval.seconds)
+                        ),
+                    )
+                    .object(inst)
+                    .help(format!(
+                        "Raise the lifecycle age to at least {min_days} days (retention {days} \
+                         days + {} between base backups), or let barman's retentionPolicy do the \
+                         deleting and drop the lifecycle rule.",
+                        human_duration(interval.seconds)
+                    ))
+                    .related(
+                        Loc::value(retention_doc, policy_node),
+                        format!("retention policy {policy}"),
+                    );
+                    if let Some((sb_doc, node)) = interval.from {
+                        f.related(Loc::value(sb_doc, node), "base backup schedule");
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct Interval<'a> {
+    seconds: u64,
+    /// The schedule that sets it, when one does.
+    from: Option<(DocId, &'a Node)>,
+}
+
+/// Time between base backups: the most frequent ScheduledBackup of this cluster (longest gap of
+/// its cron schedule), or a day when none is found.
+fn backup_interval<'a>(index: &'a Index, cluster: InstId, cluster_name: &str) -> Interval<'a> {
+    let mut best = Interval {
+        seconds: DAY,
+        from: None,
+    };
+    let mut found = false;
+    let Some(ns) = index.namespace(cluster) else {
+        return best;
+    };
+    for sb in index.find_in_namespace(Kind::ScheduledBackup, ns, cluster) {
+        let Some(inst) = index.instance(sb) else {
+            continue;
+        };
+        let Some(doc) = index.doc(inst.doc) else {
+            continue;
+        };
+        let view = BackupLike(&doc.root);
+        if view.suspended()
+            || view.cluster_name().and_then(|c| c.value.known()) != Some(cluster_name)
+        {
+            continue;
+        }
+        let Some(At { value: Val::Known(spec), node }) = view.schedule() else {
+            continue;
+        };
+        let Ok((schedule, _)) = cron::parse(spec) else {
+            continue;
+        };
+        let Some(gap) = schedule.max_gap_seconds() else {
+            continue;
+        };
+        if !found || gap < best.seconds {
+            best = Interval {
+                seconds: gap,
+                from: Some((inst.doc, node)),
+            };
+            found = true;
+        }
+    }
+    best
+}
+
+/// "1 day", "7 days", "6 hours", "90 seconds".
+pub fn human_duration(seconds: u64) -> String {
+    let plural = |n: u64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    };
+    if seconds % DAY == 0 {
+        plural(seconds / DAY, "day")
+    } else if seconds % 3600 == 0 {
+        plural(seconds / 3600, "hour")
+    } else if seconds % 60 == 0 {
+        plural(seconds / 60, "minute")
+    } else {
+        plural(seconds, "second")
+    }
+}

@@ -1,0 +1,159 @@
+//! CNPG301: Workload Identity bindings that do not name the service account the Cluster's pods
+//! run as.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::support;
+use crate::diagnostics::{Loc, RuleMeta, Severity};
+use crate::engine::Ctx;
+use crate::index::InstId;
+use crate::model::cnpg::{Cluster, GKE_SA_ANNOTATION};
+use crate::model::{Kind, Val};
+
+pub const META: RuleMeta = RuleMeta {
+    code: "CNPG301",
+    name: "workload-identity-member-mismatch",
+    severity: Severity::Error,
+    summary: "The Workload Identity binding of a Cluster's Google service account names the wrong Kubernetes service account.",
+};
+
+/// A cluster that uses GKE Workload Identity through a Google service account.
+struct WiCluster<'a> {
+    inst: InstId,
+    name: &'a str,
+    namespace: &'a str,
+    ksa: &'a str,
+    gsa: String,
+    annotation: Loc,
+}
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    let index = ctx.index;
+    if index.infra.wi_members.is_empty() {
+        return;
+    }
+    let mut clusters = Vec::new();
+    for (inst, i, doc) in index.instances_of(Kind::Cluster) {
+        let cluster = Cluster(&doc.root);
+        let gke = support::archive_targets(index, inst)
+            .into_iter()
+            .chain(support::source_targets(index, inst))
+            .any(|t| t.config.gke_environment().is_some_and(|g| g.value));
+        if !gke {
+            continue;
+        }
+        let Some(annotation) = cluster.service_account_annotation(GKE_SA_ANNOTATION) else {
+            continue;
+        };
+        let Val::Known(email) = annotation.value else {
+            continue;
+        };
+        let (Some(name), Some(namespace)) = (index.name(inst), index.namespace(inst)) else {
+            continue;
+        };
+        if namespace.is_empty() {
+            continue;
+        }
+        // The pods run as the service account named after the Cluster, unless one is given.
+        let ksa = match cluster.service_account_name().map(|s| s.value) {
+            Some(Val::Known(s)) => s,
+            Some(Val::Unknown) => continue,
+            None => name,
+        };
+        let gsa = email.split('@').next().unwrap_or(email).trim().to_string();
+        clusters.push(WiCluster {
+            inst,
+            name,
+            namespace,
+            ksa,
+            gsa,
+            annotation: Loc::value(i.doc, annotation.node),
+        });
+    }
+    // Clusters that share a Google service account, by namespace.
+    let mut expected: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for c in &clusters {
+        expected
+            .entry((c.gsa.as_str(), c.namespace))
+            .or_default()
+            .insert(c.ksa);
+    }
+    for c in &clusters {
+        let members: Vec<_> = index
+            .infra
+            .wi_members
+            .iter()
+            .filter(|m| m.gsa == c.gsa)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let bound = members.iter().any(|m| {
+            m.namespace.as_deref().is_none_or(|n| n == c.namespace)
+                && m.ksa.as_deref().is_none_or(|k| k == c.ksa)
+        });
+        if !bound {
+            let listed: Vec<String> = members
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}/{}",
+                        m.namespace.as_deref().unwrap_or("?"),
+                        m.ksa.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect();
+            let f = ctx.report(
+                c.annotation.clone(),
+                format!(
+                    "Google service account `{}` lets {} impersonate it, but not `{}/{}`, the \
+                     service account cluster `{}` runs as: WAL archiving fails with permission \
+                     errors and the volume fills up",
+                    c.gsa,
+                    listed.join(", "),
+                    c.namespace,
+                    c.ksa,
+                    c.name
+                ),
+            );
+            f.object(c.inst).help(format!(
+                "Bind member serviceAccount:<project>.svc.id.goog[{}/{}] with \
+                 roles/iam.workloadIdentityUser on `{}`.",
+                c.namespace, c.ksa, c.gsa
+            ));
+            for m in &members {
+                f.related(Loc::Span(m.span), "existing binding");
+            }
+        }
+        // Bindings in this namespace that name no cluster's service account are decoys.
+        let ksas = expected
+            .get(&(c.gsa.as_str(), c.namespace))
+            .cloned()
+            .unwrap_or_default();
+        for m in members {
+            let (Some(ns), Some(ksa)) = (m.namespace.as_deref(), m.ksa.as_deref()) else {
+                continue;
+            };
+            if ns != c.namespace || ksas.contains(ksa) {
+                continue;
+            }
+            let wanted: Vec<&str> = ksas.iter().copied().collect();
+            ctx.report(
+                Loc::Span(m.span),
+                format!(
+                    "this binding lets `{ns}/{ksa}` impersonate `{}`, but no CloudNativePG \
+                     Cluster in `{ns}` runs as `{ksa}`; the Cluster pods run as `{}`",
+                    c.gsa,
+                    wanted.join("`, `")
+                ),
+            )
+            .object(c.inst)
+            .help(format!(
+                "CNPG creates a service account named after each Cluster. Bind `{ns}/{}` instead \
+                 (or set spec.serviceAccountName to `{ksa}`).",
+                wanted.first().copied().unwrap_or(c.ksa)
+            ))
+            .related(c.annotation.clone(), format!("cluster `{}` uses this account", c.name));
+        }
+    }
+}

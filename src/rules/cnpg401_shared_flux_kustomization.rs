@@ -1,0 +1,71 @@
+//! CNPG401: one Flux Kustomization applies several CloudNativePG Clusters.
+
+use std::collections::BTreeSet;
+
+use crate::diagnostics::{Loc, RuleMeta, Severity};
+use crate::engine::Ctx;
+use crate::model::flux::FluxKustomization;
+use crate::model::Kind;
+
+pub const META: RuleMeta = RuleMeta {
+    code: "CNPG401",
+    name: "shared-flux-kustomization",
+    severity: Severity::Warning,
+    summary: "One Flux Kustomization applies more than one CloudNativePG Cluster.",
+};
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    let index = ctx.index;
+    for (&ks, applied) in &index.ownership.applies {
+        let clusters: BTreeSet<_> = applied
+            .iter()
+            .filter(|(d, _)| index.doc(*d).is_some_and(|doc| doc.kind() == Kind::Cluster))
+            .map(|(d, _)| *d)
+            .collect();
+        if clusters.len() < 2 {
+            continue;
+        }
+        let Some(ks_doc) = index.doc(ks) else {
+            continue;
+        };
+        let names: Vec<String> = clusters
+            .iter()
+            .filter_map(|d| index.doc(*d)?.header.as_ref()?.name.clone())
+            .map(|n| n.known().unwrap_or("<unresolved>").to_string())
+            .collect();
+        let ks_name = ks_doc
+            .header
+            .as_ref()
+            .and_then(|h| h.name.as_ref()?.known())
+            .unwrap_or("this Kustomization");
+        let at = match FluxKustomization(&ks_doc.root).path() {
+            Some(p) => Loc::value(ks, p.node),
+            None => Loc::path(ks, &["metadata", "name"]),
+        };
+        let f = ctx.report(
+            at,
+            format!(
+                "Flux Kustomization `{ks_name}` applies {} CloudNativePG Clusters ({}); it \
+                 applies them as one unit, so a change the webhook rejects in one blocks every \
+                 database it holds",
+                clusters.len(),
+                names.join(", ")
+            ),
+        );
+        f.help(
+            "Give each Cluster (with its backups and ObjectStore) its own Flux Kustomization, \
+             and order them with dependsOn where needed.",
+        );
+        if let Some((inst, _)) = index
+            .instances
+            .iter()
+            .enumerate()
+            .find(|(_, i)| i.doc == ks)
+        {
+            f.object(inst as u32);
+        }
+        for d in clusters {
+            f.related(Loc::path(d, &["metadata", "name"]), "Cluster applied here");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Stage 5: the rules. A rule is one file here plus one doc in `rules/`, registered on one line
+//! below. Everything else (the `rules` table, `explain`, the doc-example tests) comes from this
+//! list.
+
+use crate::diagnostics::RuleMeta;
+use crate::engine::Ctx;
+
+pub mod support;
+
+pub struct RuleEntry {
+    pub meta: &'static RuleMeta,
+    pub check: fn(&mut Ctx<'_>),
+    /// The rule's documentation (`rules/<CODE>-<name>.md`), front matter included.
+    pub doc: &'static str,
+}
+
+macro_rules! registry {
+    ($($module:ident => $doc:literal,)*) => {
+        $(pub mod $module;)*
+        /// Every rule, in code order.
+        pub static RULES: &[RuleEntry] = &[
+            $(RuleEntry {
+                meta: &$module::META,
+                check: $module::check,
+                doc: include_str!(concat!("../../rules/", $doc)),
+            },)*
+        ];
+    };
+}
+
+registry! {
+    cnpg001_yaml_syntax_error => "CNPG001-yaml-syntax-error.md",
+    cnpg101_double_nested_destination_path => "CNPG101-double-nested-destination-path.md",
+    cnpg102_lifecycle_shorter_than_retention => "CNPG102-lifecycle-shorter-than-retention.md",
+    cnpg103_inline_and_plugin_archiver => "CNPG103-inline-and-plugin-archiver.md",
+    cnpg201_mixed_bootstrap_methods => "CNPG201-mixed-bootstrap-methods.md",
+    cnpg301_workload_identity_member_mismatch => "CNPG301-workload-identity-member-mismatch.md",
+    cnpg302_workload_identity_annotation_missing => "CNPG302-workload-identity-annotation-missing.md",
+    cnpg401_shared_flux_kustomization => "CNPG401-shared-flux-kustomization.md",
+    cnpg402_object_applied_twice => "CNPG402-object-applied-twice.md",
+}
+
+/// Looks a rule up by code (`CNPG101`) or name (`double-nested-destination-path`).
+pub fn find(code_or_name: &str) -> Option<&'static RuleEntry> {
+    RULES.iter().find(|r| {
+        r.meta.code.eq_ignore_ascii_case(code_or_name) || r.meta.name == code_or_name
+    })
+}

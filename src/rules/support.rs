@@ -1,0 +1,260 @@
+//! Where a cluster's barman data lives, computed the way CNPG and the barman-cloud plugin do
+//! (cnpg-facts §7): `<destinationPath>/<serverName>/`, with serverName defaults that differ by
+//! method. Shared by the rules that reason about archive locations.
+
+use crate::index::{DocId, Index, InstId};
+use crate::model::cnpg::{At, Cluster, ObjectStore, Plugin, StoreConfig};
+use crate::model::{Kind, Val};
+
+/// Why a serverName has the value it has.
+#[derive(Debug, Clone)]
+pub enum ServerName<'a> {
+    /// Written in the manifest.
+    Explicit { value: Val<'a>, doc: DocId, node: &'a crate::yaml::Node },
+    /// A default: the value and where the default comes from.
+    Default { value: Option<&'a str>, reason: &'static str },
+}
+
+impl<'a> ServerName<'a> {
+    pub fn known(&self) -> Option<&'a str> {
+        match self {
+            ServerName::Explicit { value, .. } => value.known(),
+            ServerName::Default { value, .. } => *value,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// WAL archive and base backups of the cluster itself.
+    Archive,
+    /// An `externalClusters[]` entry the cluster recovers or replicates from.
+    Source,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    InTree,
+    Plugin,
+}
+
+/// One place a cluster writes to or reads from.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    pub purpose: Purpose,
+    pub method: Method,
+    pub config: StoreConfig<'a>,
+    /// The document that holds `config` (the Cluster, or the ObjectStore).
+    pub config_doc: DocId,
+    /// The ObjectStore instance, for the plugin.
+    pub store: Option<InstId>,
+    pub server_name: ServerName<'a>,
+    /// The plugin entry (for the plugin), pointing back into the Cluster.
+    pub plugin: Option<Plugin<'a>>,
+    /// The external cluster entry's name, for sources.
+    pub entry_name: Option<&'a str>,
+}
+
+impl<'a> Target<'a> {
+    pub fn destination_path(&self) -> Option<At<'a, Val<'a>>> {
+        self.config.destination_path()
+    }
+}
+
+/// Archive targets: in-tree `spec.backup.barmanObjectStore`, and every enabled barman-cloud
+/// plugin entry with its ObjectStore.
+pub fn archive_targets<'a>(index: &'a Index, inst: InstId) -> Vec<Target<'a>> {
+    let Some(i) = index.instance(inst) else {
+        return Vec::new();
+    };
+    let Some(doc) = index.doc(i.doc) else {
+        return Vec::new();
+    };
+    let cluster = Cluster(&doc.root);
+    let cluster_name = index.name(inst);
+    let mut out = Vec::new();
+    if let Some(config) = cluster.in_tree_store() {
+        out.push(Target {
+            purpose: Purpose::Archive,
+            method: Method::InTree,
+            config,
+            config_doc: i.doc,
+            store: None,
+            server_name: explicit_or(
+                config.server_name(),
+                i.doc,
+                cluster_name,
+                "the Cluster's name",
+            ),
+            plugin: None,
+            entry_name: None,
+        });
+    }
+    for plugin in cluster.barman_plugins() {
+        let server_name = explicit_or(
+            plugin.parameter("serverName"),
+            i.doc,
+            cluster_name,
+            "the Cluster's name",
+        );
+        for (store, store_doc, config) in object_stores(index, inst, plugin) {
+            out.push(Target {
+                purpose: Purpose::Archive,
+                method: Method::Plugin,
+                config,
+                config_doc: store_doc,
+                store: Some(store),
+                server_name: server_name.clone(),
+                plugin: Some(plugin),
+                entry_name: None,
+            });
+        }
+    }
+    out
+}
+
+/// Recovery and replica sources in `externalClusters[]`.
+pub fn source_targets<'a>(index: &'a Index, inst: InstId) -> Vec<Target<'a>> {
+    let Some(i) = index.instance(inst) else {
+        return Vec::new();
+    };
+    let Some(doc) = index.doc(i.doc) else {
+        return Vec::new();
+    };
+    let cluster_name = index.name(inst);
+    let mut out = Vec::new();
+    for ext in Cluster(&doc.root).external_clusters() {
+        let entry_name = ext.name().and_then(|n| n.value.known());
+        if let Some(config) = ext.barman_object_store() {
+            out.push(Target {
+                purpose: Purpose::Source,
+                method: Method::InTree,
+                config,
+                config_doc: i.doc,
+                store: None,
+                // In-tree sources default to the entry's name, not the origin cluster's.
+                server_name: explicit_or(
+                    config.server_name(),
+                    i.doc,
+                    entry_name,
+                    "the externalClusters entry's name",
+                ),
+                plugin: None,
+                entry_name,
+            });
+        }
+        if let Some(plugin) = ext.plugin().filter(|p| p.is_barman()) {
+            // The plugin defaults to the recovering Cluster's own name (plugin config.go).
+            let server_name = explicit_or(
+                plugin.parameter("serverName"),
+                i.doc,
+                cluster_name,
+                "the recovering Cluster's name",
+            );
+            for (store, store_doc, config) in object_stores(index, inst, plugin) {
+                out.push(Target {
+                    purpose: Purpose::Source,
+                    method: Method::Plugin,
+                    config,
+                    config_doc: store_doc,
+                    store: Some(store),
+                    server_name: server_name.clone(),
+                    plugin: Some(plugin),
+                    entry_name,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn explicit_or<'a>(
+    explicit: Option<At<'a, Val<'a>>>,
+    doc: DocId,
+    default: Option<&'a str>,
+    reason: &'static str,
+) -> ServerName<'a> {
+    match explicit {
+        Some(at) => ServerName::Explicit {
+            value: at.value,
+            doc,
+            node: at.node,
+        },
+        None => ServerName::Default {
+            value: default,
+            reason,
+        },
+    }
+}
+
+/// The ObjectStores a plugin entry's `barmanObjectName` names, in the cluster's namespace.
+/// One per distinct document: the same ObjectStore applied in two contexts counts once.
+pub fn object_stores<'a>(
+    index: &'a Index,
+    cluster: InstId,
+    plugin: Plugin<'a>,
+) -> Vec<(InstId, DocId, StoreConfig<'a>)> {
+    let Some(Val::Known(name)) = plugin.parameter("barmanObjectName").map(|a| a.value) else {
+        return Vec::new();
+    };
+    let Some(ns) = index.namespace(cluster) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(InstId, DocId, StoreConfig<'a>)> = Vec::new();
+    for store in index.find(Kind::ObjectStore, ns, name, cluster) {
+        let Some(si) = index.instance(store) else {
+            continue;
+        };
+        if out.iter().any(|(_, d, _)| *d == si.doc) {
+            continue;
+        }
+        let Some(doc) = index.doc(si.doc) else {
+            continue;
+        };
+        if let Some(config) = ObjectStore(&doc.root).configuration() {
+            out.push((store, si.doc, config));
+        }
+    }
+    out
+}
+
+/// Path segments of a destinationPath after the bucket or container. For Azure the first
+/// segment is the container (and for the Azurite emulator, account then container), so naming
+/// those after the cluster is not nesting.
+pub fn segments_after_bucket(dest: &str) -> Option<Vec<&str>> {
+    let (scheme, rest) = dest.split_once("://")?;
+    let mut parts = rest.split('/').filter(|s| !s.is_empty());
+    let skip = match scheme.to_ascii_lowercase().as_str() {
+        "http" | "https" => {
+            let host = parts.next()?;
+            if host.contains(".core.windows.net") {
+                1
+            } else {
+                2
+            }
+        }
+        _ => 1,
+    };
+    let parts: Vec<&str> = parts.collect();
+    Some(parts.get(skip..).map(<[&str]>::to_vec).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_and_container_segments_are_skipped() {
+        assert_eq!(segments_after_bucket("s3://b/pg/").unwrap(), ["pg"]);
+        assert_eq!(segments_after_bucket("gs://b").unwrap(), Vec::<&str>::new());
+        assert_eq!(
+            segments_after_bucket("https://acct.blob.core.windows.net/pg/x").unwrap(),
+            ["x"]
+        );
+        assert_eq!(
+            segments_after_bucket("http://azurite:10000/storageaccount/pg").unwrap(),
+            Vec::<&str>::new()
+        );
+        assert!(segments_after_bucket("/local/path").is_none());
+    }
+}

@@ -15,7 +15,11 @@ use crate::rules::{self, RuleEntry, RULES};
 use crate::source::slash_path;
 
 #[derive(Parser, Debug)]
-#[command(name = "cnpg-lint", version, about = "Lint CloudNativePG and Flux GitOps repositories")]
+#[command(
+    name = "cnpg-lint",
+    version,
+    about = "Lint CloudNativePG and Flux GitOps repositories"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -137,14 +141,17 @@ pub fn strip_front_matter(doc: &str) -> &str {
 fn selected_rules(select: &[String], ignore: &[String]) -> Result<Vec<&'static RuleEntry>, String> {
     for name in select.iter().chain(ignore) {
         if rules::find(name).is_none() {
-            return Err(format!("unknown rule `{name}`; `cnpg-lint rules` lists them"));
+            return Err(format!(
+                "unknown rule `{name}`; `cnpg-lint rules` lists them"
+            ));
         }
     }
     Ok(RULES
         .iter()
         .filter(|r| {
             let hit = |list: &[String]| {
-                list.iter().any(|n| rules::find(n).is_some_and(|f| f.meta.code == r.meta.code))
+                list.iter()
+                    .any(|n| rules::find(n).is_some_and(|f| f.meta.code == r.meta.code))
             };
             (select.is_empty() || hit(select)) && !hit(ignore)
         })
@@ -153,7 +160,8 @@ fn selected_rules(select: &[String], ignore: &[String]) -> Result<Vec<&'static R
 
 fn check(args: &CheckArgs) -> Result<u8, String> {
     let rules = selected_rules(&args.select, &args.ignore)?;
-    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
     let mut targets = Vec::new();
     for p in &args.paths {
         let abs = cwd.join(p);
@@ -185,7 +193,9 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     // The global pool can only be built once per process; a second build is harmless.
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build_global();
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build_global();
     let opts = LintOptions {
         root: root.clone(),
         cwd: cwd.clone(),

@@ -106,13 +106,8 @@ pub fn run(index: &Index, rules: &[&RuleEntry], cwd: &Path) -> RuleRun {
 
 pub fn sort_and_dedup(diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.sort_by(|a, b| {
-        (&a.at.path, a.at.start, a.code, &a.message, a.at.end).cmp(&(
-            &b.at.path,
-            b.at.start,
-            b.code,
-            &b.message,
-            b.at.end,
-        ))
+        (&a.at.path, a.at.start, a.code, &a.message, a.at.end)
+            .cmp(&(&b.at.path, b.at.start, b.code, &b.message, b.at.end))
     });
     diagnostics.dedup_by(|a, b| a.code == b.code && a.at == b.at && a.message == b.message);
 }
@@ -146,7 +141,10 @@ impl Resolver<'_> {
             key_path,
             object: f.object.and_then(|i| self.object_ref(i)),
             related,
-            via: f.object.and_then(|i| self.via(i)),
+            via: f
+                .object
+                .filter(|&i| self.primary_in_object(&f.primary, i))
+                .and_then(|i| self.via(i)),
         })
     }
 
@@ -189,6 +187,15 @@ impl Resolver<'_> {
             namespace: show(&i.namespace),
             name: show(&h.name),
         })
+    }
+
+    /// Whether the primary location lies in the object's own document (and not, say, in the
+    /// Terraform that a finding about the object points at).
+    fn primary_in_object(&self, primary: &Loc, inst: InstId) -> bool {
+        let Some(i) = self.index.instance(inst) else {
+            return false;
+        };
+        matches!(primary, Loc::Node { doc, .. } | Loc::Path { doc, .. } if *doc == i.doc)
     }
 
     fn via(&self, inst: InstId) -> Option<String> {

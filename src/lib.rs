@@ -4,17 +4,17 @@
 //! [`model`] typed views, [`index`] the repository, run [`rules`], collect [`diagnostics`], and
 //! [`report`] them in one format.
 
-pub mod source;
-pub mod yaml;
+pub mod cli;
+pub mod cron;
+pub mod diagnostics;
 pub mod discover;
+pub mod engine;
 pub mod index;
 pub mod infra;
 pub mod load;
 pub mod model;
-pub mod cron;
-pub mod diagnostics;
-pub mod engine;
-pub mod rules;
-pub mod report;
-pub mod cli;
 pub mod pipeline;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod yaml;

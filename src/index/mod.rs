@@ -185,8 +185,11 @@ impl Index {
 
     /// Documents in files that kustomizations use as patches are fragments.
     fn mark_patches(&mut self, docs_by_file: &[Vec<DocId>]) {
-        let by_path: HashMap<&str, FileId> =
-            self.sources.iter().map(|(id, f)| (f.repo_path.as_str(), id)).collect();
+        let by_path: HashMap<&str, FileId> = self
+            .sources
+            .iter()
+            .map(|(id, f)| (f.repo_path.as_str(), id))
+            .collect();
         let mut patch_files = HashSet::new();
         for d in &self.docs {
             if d.role != Role::KustomizeConfig {
@@ -206,7 +209,11 @@ impl Index {
             }
         }
         for f in patch_files {
-            for &d in docs_by_file.get(f as usize).map(Vec::as_slice).unwrap_or(&[]) {
+            for &d in docs_by_file
+                .get(f as usize)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
                 if let Some(doc) = self.docs.get_mut(d as usize) {
                     if doc.role == Role::Object {
                         doc.role = Role::Patch;
@@ -217,8 +224,11 @@ impl Index {
     }
 
     fn compute_ownership(&mut self, docs_by_file: &[Vec<DocId>]) {
-        let file_by_path: HashMap<&str, FileId> =
-            self.sources.iter().map(|(id, f)| (f.repo_path.as_str(), id)).collect();
+        let file_by_path: HashMap<&str, FileId> = self
+            .sources
+            .iter()
+            .map(|(id, f)| (f.repo_path.as_str(), id))
+            .collect();
         let kustomization_in = self.kustomization_dirs();
         let yaml_files: Vec<(&str, FileId)> = self
             .sources
@@ -286,12 +296,7 @@ impl Index {
                             doc: doc_id,
                             owner: Some(*ks),
                             namespace: forced.clone().or_else(|| own_ns.clone()),
-                            contexts: self
-                                .ownership
-                                .contexts
-                                .get(ks)
-                                .cloned()
-                                .unwrap_or_default(),
+                            contexts: self.ownership.contexts.get(ks).cloned().unwrap_or_default(),
                         });
                     }
                 }
@@ -330,10 +335,13 @@ impl Index {
 
     /// Instances of one kind, with their documents.
     pub fn instances_of(&self, kind: Kind) -> impl Iterator<Item = (InstId, &Instance, &Doc)> {
-        self.instances.iter().enumerate().filter_map(move |(i, inst)| {
-            let doc = self.docs.get(inst.doc as usize)?;
-            (doc.kind() == kind).then_some((i as InstId, inst, doc))
-        })
+        self.instances
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, inst)| {
+                let doc = self.docs.get(inst.doc as usize)?;
+                (doc.kind() == kind).then_some((i as InstId, inst, doc))
+            })
     }
 
     /// The instance's known name.
@@ -370,7 +378,12 @@ impl Index {
     pub fn find(&self, kind: Kind, namespace: &str, name: &str, near: InstId) -> Vec<InstId> {
         self.by_name
             .get(&(kind, namespace.to_string(), name.to_string()))
-            .map(|v| v.iter().copied().filter(|&c| self.paired(near, c)).collect())
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|&c| self.paired(near, c))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

@@ -212,8 +212,18 @@ impl Build<'_, '_> {
 
     fn file(&mut self, file: FileId, ns: Option<NameVal>) {
         self.files.insert(file);
-        for &d in self.tree.docs_by_file.get(file as usize).unwrap_or(&Vec::new()) {
-            if self.tree.docs.get(d as usize).is_some_and(|doc| doc.role == Role::Object) {
+        for &d in self
+            .tree
+            .docs_by_file
+            .get(file as usize)
+            .unwrap_or(&Vec::new())
+        {
+            if self
+                .tree
+                .docs
+                .get(d as usize)
+                .is_some_and(|doc| doc.role == Role::Object)
+            {
                 self.out.push((d, ns.clone()));
             }
         }
@@ -236,7 +246,11 @@ impl Build<'_, '_> {
             return;
         };
         let dir = paths::parent(&source.repo_path).to_string();
-        let docs = tree.docs_by_file.get(kfile as usize).cloned().unwrap_or_default();
+        let docs = tree
+            .docs_by_file
+            .get(kfile as usize)
+            .cloned()
+            .unwrap_or_default();
         for d in docs {
             let Some(doc) = tree.docs.get(d as usize) else {
                 continue;
@@ -256,9 +270,10 @@ impl Build<'_, '_> {
                     continue;
                 };
                 match classify_resource(entry) {
-                    ResourceRef::Remote(url) => {
-                        self.unresolved.push(Unresolved::Remote { doc: d, target: url })
-                    }
+                    ResourceRef::Remote(url) => self.unresolved.push(Unresolved::Remote {
+                        doc: d,
+                        target: url,
+                    }),
                     ResourceRef::Local(rel) => match paths::join(&dir, &rel) {
                         None => self.missing(d, &rel),
                         Some(target) => {

@@ -6,7 +6,10 @@ pub fn join(base: &str, rel: &str) -> Option<String> {
     if rel.starts_with('/') {
         return None;
     }
-    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let mut parts: Vec<&str> = base
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     for part in rel.split('/') {
         match part {
             "" | "." => {}
@@ -45,7 +48,10 @@ mod tests {
     #[test]
     fn joins() {
         assert_eq!(join("a/b", "../c").as_deref(), Some("a/c"));
-        assert_eq!(join("", "./kubernetes/apps/").as_deref(), Some("kubernetes/apps"));
+        assert_eq!(
+            join("", "./kubernetes/apps/").as_deref(),
+            Some("kubernetes/apps")
+        );
         assert_eq!(join("a", "../../x"), None);
         assert_eq!(join("a", "/etc"), None);
         assert!(is_within("a/b/c.yaml", "a/b"));

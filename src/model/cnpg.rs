@@ -57,14 +57,17 @@ impl<'a> Plugin<'a> {
         text_at(self.0.get("name"))
     }
     pub fn is_barman(&self) -> bool {
-        matches!(self.name(), Some(At { value: Val::Known(BARMAN_PLUGIN), .. }))
+        matches!(
+            self.name(),
+            Some(At {
+                value: Val::Known(BARMAN_PLUGIN),
+                ..
+            })
+        )
     }
     /// Plugins are enabled unless `enabled: false`.
     pub fn enabled(&self) -> bool {
-        self.0
-            .get("enabled")
-            .and_then(known_bool)
-            .unwrap_or(true)
+        self.0.get("enabled").and_then(known_bool).unwrap_or(true)
     }
     pub fn is_wal_archiver(&self) -> Option<At<'a, bool>> {
         bool_at(self.0.get("isWALArchiver"))
@@ -146,10 +149,13 @@ impl<'a> Cluster<'a> {
         text_at(self.0.at(&["spec", "serviceAccountName"]))
     }
     pub fn service_account_annotation(&self, key: &str) -> Option<At<'a, Val<'a>>> {
-        text_at(
-            self.0
-                .at(&["spec", "serviceAccountTemplate", "metadata", "annotations", key]),
-        )
+        text_at(self.0.at(&[
+            "spec",
+            "serviceAccountTemplate",
+            "metadata",
+            "annotations",
+            key,
+        ]))
     }
 }
 
@@ -226,8 +232,7 @@ pub fn retention_days(policy: &str) -> Option<u64> {
     let policy = policy.trim();
     let unit = policy.chars().last()?;
     let digits = policy.get(..policy.len() - unit.len_utf8())?;
-    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit())
-    {
+    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let n: u64 = digits.parse().ok()?;

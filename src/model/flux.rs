@@ -9,7 +9,12 @@ fn strings(node: Option<&Node>) -> impl Iterator<Item = At<'_, Val<'_>>> {
     node.and_then(Node::as_seq)
         .unwrap_or(&[])
         .iter()
-        .filter_map(|n| Some(At { value: text(n)?, node: n }))
+        .filter_map(|n| {
+            Some(At {
+                value: text(n)?,
+                node: n,
+            })
+        })
 }
 
 /// `kustomize.toolkit.fluxcd.io/v1` Kustomization.

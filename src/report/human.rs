@@ -84,7 +84,10 @@ impl SourceCode for Src<'_> {
             return Err(MietteError::OutOfBounds);
         }
         let first_line = self.file.line_col(start as u32).line;
-        let last_line = self.file.line_col(end.saturating_sub(1).max(start) as u32).line;
+        let last_line = self
+            .file
+            .line_col(end.saturating_sub(1).max(start) as u32)
+            .line;
         let from_line = first_line.saturating_sub(before as u32).max(1);
         let to_line = (last_line + after as u32).min(self.file.line_count() as u32);
         let from = self.file.line_start(from_line).unwrap_or(0);

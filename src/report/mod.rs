@@ -51,7 +51,12 @@ pub struct Style {
     pub width: usize,
 }
 
-pub fn write(format: Format, report: &Report<'_>, style: &Style, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(
+    format: Format,
+    report: &Report<'_>,
+    style: &Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         Format::Human => human::write(report, style, out),
         Format::Concise => concise::write(report, out),

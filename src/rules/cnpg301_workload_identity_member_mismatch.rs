@@ -138,6 +138,27 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 continue;
             }
             let wanted: Vec<&str> = ksas.iter().copied().collect();
+            // Suggest the accounts that still lack a binding, if any.
+            let unbound: Vec<&str> = wanted
+                .iter()
+                .copied()
+                .filter(|k| {
+                    !index.infra.wi_members.iter().any(|m| {
+                        m.gsa == c.gsa
+                            && m.namespace.as_deref() == Some(ns)
+                            && m.ksa.as_deref() == Some(*k)
+                    })
+                })
+                .collect();
+            let help = match unbound.first() {
+                Some(k) => format!(
+                    "CNPG creates a service account named after each Cluster. Bind `{ns}/{k}` \
+                     instead, or set spec.serviceAccountName to `{ksa}` on the Cluster."
+                ),
+                None => "CNPG creates a service account named after each Cluster, and those are \
+                         bound already: remove this binding."
+                    .to_string(),
+            };
             ctx.report(
                 Loc::Span(m.span),
                 format!(
@@ -148,11 +169,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 ),
             )
             .object(c.inst)
-            .help(format!(
-                "CNPG creates a service account named after each Cluster. Bind `{ns}/{}` instead \
-                 (or set spec.serviceAccountName to `{ksa}`).",
-                wanted.first().copied().unwrap_or(c.ksa)
-            ))
+            .help(help)
             .related(c.annotation.clone(), format!("cluster `{}` uses this account", c.name));
         }
     }

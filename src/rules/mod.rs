@@ -42,7 +42,7 @@ registry! {
 
 /// Looks a rule up by code (`CNPG101`) or name (`double-nested-destination-path`).
 pub fn find(code_or_name: &str) -> Option<&'static RuleEntry> {
-    RULES.iter().find(|r| {
-        r.meta.code.eq_ignore_ascii_case(code_or_name) || r.meta.name == code_or_name
-    })
+    RULES
+        .iter()
+        .find(|r| r.meta.code.eq_ignore_ascii_case(code_or_name) || r.meta.name == code_or_name)
 }

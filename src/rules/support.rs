@@ -10,9 +10,16 @@ use crate::model::{Kind, Val};
 #[derive(Debug, Clone)]
 pub enum ServerName<'a> {
     /// Written in the manifest.
-    Explicit { value: Val<'a>, doc: DocId, node: &'a crate::yaml::Node },
+    Explicit {
+        value: Val<'a>,
+        doc: DocId,
+        node: &'a crate::yaml::Node,
+    },
     /// A default: the value and where the default comes from.
-    Default { value: Option<&'a str>, reason: &'static str },
+    Default {
+        value: Option<&'a str>,
+        reason: &'static str,
+    },
 }
 
 impl<'a> ServerName<'a> {

@@ -87,7 +87,11 @@ struct Abort(YamlError);
 
 pub fn load(file: FileId, text: &str) -> LoadedFile {
     let first = load_exact(file, text);
-    if !first.errors.iter().any(|e| e.message.contains("unknown anchor")) {
+    if !first
+        .errors
+        .iter()
+        .any(|e| e.message.contains("unknown anchor"))
+    {
         return first;
     }
     // YAML 1.2 lets anchor names contain `:`, so `*app:` as a mapping key is an alias to an
@@ -402,7 +406,10 @@ impl Builder {
                         if let (Some(map), Some(text)) = (seen.as_mut(), k.as_scalar()) {
                             map.insert(text.text.clone(), entries.len());
                         }
-                        entries.push(Entry { key: k, value: node });
+                        entries.push(Entry {
+                            key: k,
+                            value: node,
+                        });
                     }
                 }
             },
@@ -429,7 +436,9 @@ impl Builder {
 
 fn is_merge_key(k: &Node) -> bool {
     matches!(&k.kind, Kind::Scalar(s) if s.style == Style::Plain && &*s.text == "<<")
-        && k.tag.as_deref().is_none_or(|t| t == "!!merge" || t.ends_with(":merge"))
+        && k.tag
+            .as_deref()
+            .is_none_or(|t| t == "!!merge" || t.ends_with(":merge"))
 }
 
 fn find_key(
@@ -511,7 +520,13 @@ mod tests {
         let names: Vec<_> = f
             .docs
             .iter()
-            .map(|d| d.root.as_map().unwrap()[0].key.as_str().unwrap().to_string())
+            .map(|d| {
+                d.root.as_map().unwrap()[0]
+                    .key
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
         assert_eq!(names, ["a", "c"]);
         assert_eq!(f.docs[1].index, 2);

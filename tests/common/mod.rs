@@ -1,0 +1,85 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use cnpg_lint::diagnostics::Diagnostic;
+use cnpg_lint::pipeline::{lint, LintOptions, LintResult};
+use cnpg_lint::report::{self, Format, Report, Style};
+use cnpg_lint::rules::{RuleEntry, RULES};
+
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared` beside the project, if present.
+pub fn shared() -> Option<PathBuf> {
+    let p = project_root().join("../shared");
+    p.is_dir().then(|| p.canonicalize().unwrap_or(p))
+}
+
+/// A fresh, empty directory under the target directory.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Writes `(path, content)` files under `dir`, plus the root marker.
+pub fn write_repo(dir: &Path, files: &[(String, String)]) {
+    std::fs::write(dir.join(".cnpg-lint.yaml"), "{}\n").expect("write marker");
+    for (path, content) in files {
+        let p = dir.join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, content).expect("write file");
+    }
+}
+
+pub fn run(root: &Path, rules: &[&RuleEntry]) -> LintResult {
+    lint(
+        &LintOptions {
+            root: root.to_path_buf(),
+            cwd: root.to_path_buf(),
+            jobs: 2,
+            max_file_bytes: cnpg_lint::load::DEFAULT_MAX_FILE_BYTES,
+        },
+        rules,
+    )
+}
+
+pub fn all_rules() -> Vec<&'static RuleEntry> {
+    RULES.iter().collect()
+}
+
+pub fn render(result: &LintResult, format: Format) -> String {
+    render_diagnostics(result, &result.diagnostics, format)
+}
+
+pub fn render_diagnostics(
+    result: &LintResult,
+    diagnostics: &[Diagnostic],
+    format: Format,
+) -> String {
+    let mut summary = result.summary.clone();
+    summary.count(diagnostics);
+    let report = Report {
+        diagnostics,
+        summary: &summary,
+        sources: &result.index.sources,
+    };
+    let mut out = Vec::new();
+    report::write(
+        format,
+        &report,
+        &Style {
+            color: false,
+            width: 100,
+        },
+        &mut out,
+    )
+    .expect("render");
+    String::from_utf8(out).expect("utf-8 output")
+}

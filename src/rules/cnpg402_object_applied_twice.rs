@@ -16,11 +16,13 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 type Identity = (String, String, String, String);
+/// (applying Kustomization, object document, instance).
+type Application = (DocId, DocId, InstId);
 
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
     // (context, group, kind, namespace, name) → applying Kustomizations and object documents.
-    let mut groups: BTreeMap<(u32, Identity), Vec<(DocId, DocId, InstId)>> = BTreeMap::new();
+    let mut groups: BTreeMap<(u32, Identity), Vec<Application>> = BTreeMap::new();
     for (id, inst) in index.instances.iter().enumerate() {
         let Some(owner) = inst.owner else { continue };
         let Some(h) = index.doc(inst.doc).and_then(|d| d.header.as_ref()) else {

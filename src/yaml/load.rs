@@ -494,7 +494,7 @@ fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<Node>) {
 mod tests {
     use super::*;
 
-    fn slice<'a>(text: &'a str, s: Span) -> &'a str {
+    fn slice(text: &str, s: Span) -> &str {
         &text[s.range()]
     }
 

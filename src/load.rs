@@ -37,7 +37,19 @@ pub fn load_all(found: &[Found], max_bytes: u64) -> Loaded {
     let results: Vec<Result<(SourceFile, Parsed), IoProblem>> = found
         .par_iter()
         .enumerate()
-        .map(|(i, f)| load_one(u32::try_from(i).unwrap_or(u32::MAX), f, max_bytes, &charts))
+        .map(|(i, f)| {
+            let id = u32::try_from(i).unwrap_or(u32::MAX);
+            // A bug in a parser must cost one file, not the run.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                load_one(id, f, max_bytes, &charts)
+            }))
+            .unwrap_or_else(|_| {
+                Err(IoProblem {
+                    path: f.repo_path.clone(),
+                    message: "internal error while parsing this file; please report it".into(),
+                })
+            })
+        })
         .collect();
     let mut sources = SourceMap::default();
     let mut parsed = Vec::with_capacity(results.len());

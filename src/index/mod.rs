@@ -82,6 +82,7 @@ pub struct Index {
     pub document_count: usize,
     pub templates_skipped: usize,
     by_name: HashMap<(Kind, String, String), Vec<InstId>>,
+    by_namespace: HashMap<(Kind, String), Vec<InstId>>,
 }
 
 impl Index {
@@ -310,18 +311,22 @@ impl Index {
             if h.kind == Kind::Other {
                 continue;
             }
-            let (Some(NameVal::Known(name)), ns) = (&h.name, &inst.namespace) else {
-                continue;
-            };
-            let ns = match ns {
+            let ns = match &inst.namespace {
                 Some(NameVal::Known(n)) => n.clone(),
                 Some(NameVal::Unknown) => continue,
                 None => String::new(),
             };
-            self.by_name
-                .entry((h.kind, ns, name.clone()))
+            // Namespace lookups include objects whose name is still a placeholder.
+            self.by_namespace
+                .entry((h.kind, ns.clone()))
                 .or_default()
                 .push(i as InstId);
+            if let Some(NameVal::Known(name)) = &h.name {
+                self.by_name
+                    .entry((h.kind, ns, name.clone()))
+                    .or_default()
+                    .push(i as InstId);
+            }
         }
     }
 
@@ -389,15 +394,15 @@ impl Index {
 
     /// Instances of `kind` in `namespace` that pair with `near`.
     pub fn find_in_namespace(&self, kind: Kind, namespace: &str, near: InstId) -> Vec<InstId> {
-        let mut out: Vec<InstId> = self
-            .by_name
-            .iter()
-            .filter(|((k, ns, _), _)| *k == kind && ns == namespace)
-            .flat_map(|(_, v)| v.iter().copied())
-            .filter(|&c| self.paired(near, c))
-            .collect();
-        out.sort_unstable();
-        out
+        self.by_namespace
+            .get(&(kind, namespace.to_string()))
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|&c| self.paired(near, c))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 

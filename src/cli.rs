@@ -5,8 +5,10 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::baseline;
+use crate::config::{self, Config};
 use crate::diagnostics::Severity;
 use crate::index::paths;
 use crate::pipeline::{self, LintOptions};
@@ -36,6 +38,19 @@ pub enum Command {
         /// Rule code (CNPG101) or name (double-nested-destination-path).
         rule: String,
     },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+    /// Print a JSON Schema (`config`: the .cnpg-lint.yaml schema).
+    #[command(hide = true)]
+    Schema {
+        #[arg(value_parser = ["config"])]
+        which: String,
+    },
 }
 
 #[derive(Parser, Debug)]
@@ -55,9 +70,9 @@ pub struct CheckArgs {
     /// Do not run these rules (codes or names, comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "RULE,...")]
     pub ignore: Vec<String>,
-    /// Lowest severity that makes the exit status 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    pub fail_on: FailOn,
+    /// Lowest severity that makes the exit status 1 [default: warning, or the configuration's].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// Worker threads (default: all cores).
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
@@ -67,6 +82,15 @@ pub struct CheckArgs {
     /// Files larger than this many bytes are not read.
     #[arg(long, default_value_t = crate::load::DEFAULT_MAX_FILE_BYTES, value_name = "BYTES")]
     pub max_file_size: u64,
+    /// Configuration file [default: the nearest .cnpg-lint.yaml up to the repository root].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Hide the findings recorded in this baseline file; report only new ones.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,6 +134,26 @@ pub fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "cnpg-lint", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(Cli::command());
+            match man.render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the man page: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Schema { .. } => {
+            let text = serde_json::to_string_pretty(&config::schema()).unwrap_or_default();
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
         Command::Check(args) => match check(&args) {
             Ok(code) => ExitCode::from(code),
             Err(message) => {
@@ -159,24 +203,44 @@ fn selected_rules(select: &[String], ignore: &[String]) -> Result<Vec<&'static R
 }
 
 fn check(args: &CheckArgs) -> Result<u8, String> {
-    let rules = selected_rules(&args.select, &args.ignore)?;
     let cwd =
         std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
     let mut targets = Vec::new();
     for p in &args.paths {
-        let abs = cwd.join(p);
-        let canon = abs
+        let canon = cwd
+            .join(p)
             .canonicalize()
             .map_err(|e| format!("{}: {e}", p.display()))?;
         targets.push(canon);
     }
+    let first = targets.first().cloned().unwrap_or_else(|| cwd.clone());
     let root = match &args.root {
         Some(r) => cwd
             .join(r)
             .canonicalize()
             .map_err(|e| format!("{}: {e}", r.display()))?,
-        None => pipeline::find_root(targets.first().map(PathBuf::as_path).unwrap_or(&cwd)),
+        None => pipeline::find_root(&first),
     };
+    let config_path = match &args.config {
+        Some(c) => Some(cwd.join(c)),
+        None => config::find(&first, &root),
+    };
+    let config = match &config_path {
+        Some(p) => Config::load(p).map_err(|e| e.to_string())?,
+        None => Config::default(),
+    };
+    // Command-line selections replace the configuration's.
+    let select = if args.select.is_empty() {
+        config.select.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.select.clone()
+    };
+    let ignore = if args.ignore.is_empty() {
+        config.ignore.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.ignore.clone()
+    };
+    let rules = selected_rules(&select, &ignore)?;
     // Findings are reported for the given paths only; the rest of the repository is context.
     let mut scope = Vec::new();
     for t in &targets {
@@ -202,7 +266,7 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         jobs,
         max_file_bytes: args.max_file_size,
     };
-    let mut result = pipeline::lint(&opts, &rules);
+    let mut result = pipeline::lint(&opts, &config, &rules);
     let index = &result.index;
     result.diagnostics.retain(|d| {
         index
@@ -210,49 +274,70 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
             .get(d.at.span.file)
             .is_some_and(|f| scope.iter().any(|s| paths::is_within(&f.repo_path, s)))
     });
+    if let Some(path) = &args.write_baseline {
+        baseline::write(&cwd.join(path), &result.diagnostics)?;
+    }
+    if let Some(path) = &args.baseline {
+        let known = baseline::read(&cwd.join(path))?;
+        let before = result.diagnostics.len();
+        let mut matched = std::collections::BTreeSet::new();
+        result.diagnostics.retain(|d| {
+            if d.suppression.is_none() && known.contains(&d.fingerprint) {
+                matched.insert(d.fingerprint.clone());
+                false
+            } else {
+                true
+            }
+        });
+        result.summary.baselined = before - result.diagnostics.len();
+        result.summary.stale_baseline = known.len() - matched.len();
+    }
     result.summary.count(&result.diagnostics);
+    let mut notes: Vec<String> = result
+        .problems
+        .iter()
+        .map(|p| format!("{}: {}", display(&root, &cwd, &p.path), p.message))
+        .collect();
+    notes.extend(result.internal_errors.iter().cloned());
     let report = Report {
         diagnostics: &result.diagnostics,
         summary: &result.summary,
         sources: &result.index.sources,
+        root: &root,
+        notes: &notes,
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = Style {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         width: 100,
     };
-    let write_result = match &args.output {
+    match &args.output {
         Some(path) => std::fs::File::create(path)
             .and_then(|mut f| {
                 report::write(args.format, &report, &style, &mut f)?;
                 f.flush()
             })
-            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
         None => {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
             report::write(args.format, &report, &style, &mut lock)
                 .and_then(|()| lock.flush())
-                .map_err(|e| format!("cannot write the report: {e}"))
+                .map_err(|e| format!("cannot write the report: {e}"))?
         }
-    };
-    write_result?;
-    for p in &result.problems {
-        let shown = if p.path.is_empty() {
-            display(&root, &cwd, "")
-        } else {
-            display(&root, &cwd, &p.path)
-        };
-        eprintln!("error: {shown}: {}", p.message);
     }
-    for e in &result.internal_errors {
-        eprintln!("error: {e}");
+    for n in &notes {
+        eprintln!("error: {n}");
     }
-    if !result.problems.is_empty() || !result.internal_errors.is_empty() {
+    if !notes.is_empty() {
         return Ok(2);
     }
-    let threshold = args.fail_on.severity();
-    let failing = result.diagnostics.iter().any(|d| d.severity >= threshold);
+    let threshold = args
+        .fail_on
+        .map(FailOn::severity)
+        .or(config.fail_on)
+        .unwrap_or(Severity::Warning);
+    let failing = report.visible().any(|d| d.severity >= threshold);
     Ok(u8::from(failing))
 }
 

@@ -169,6 +169,8 @@ pub struct Position {
     pub span: Span,
     /// Path as printed (relative to the working directory, `/`-separated).
     pub path: String,
+    /// Path relative to the repository root, `/`-separated (for SARIF and fingerprints).
+    pub repo_path: String,
     pub start: LineCol,
     pub end: LineCol,
 }
@@ -194,4 +196,24 @@ pub struct Diagnostic {
     pub related: Vec<Related>,
     /// The Flux Kustomization the object is applied through (`namespace/name`).
     pub via: Option<String>,
+    /// The object instance, for annotation suppressions.
+    pub inst: Option<InstId>,
+    /// Stable identity of the finding: survives lines inserted above it.
+    pub fingerprint: String,
+    /// Set when an inline comment or annotation suppresses the finding.
+    pub suppression: Option<Suppression>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    /// Where the suppression is written.
+    pub origin: SuppressionOrigin,
+    /// The reason given after `--`, if any.
+    pub justification: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuppressionOrigin {
+    Comment,
+    Annotation,
 }

@@ -47,7 +47,7 @@ pub fn file_kind(path: &Path) -> Option<FileKind> {
     }
 }
 
-pub fn walk(root: &Path, jobs: usize) -> Walk {
+pub fn walk(root: &Path, jobs: usize, exclude: &globset::GlobSet) -> Walk {
     let found = Mutex::new(Vec::new());
     let problems = Mutex::new(Vec::new());
     let mut builder = WalkBuilder::new(root);
@@ -91,7 +91,7 @@ pub fn walk(root: &Path, jobs: usize) -> Walk {
             } else {
                 ft.is_file()
             };
-            if is_file {
+            if is_file && !exclude.is_match(rel(root, path)) {
                 push(
                     found,
                     Found {

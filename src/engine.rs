@@ -7,6 +7,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::config::Config;
 use crate::diagnostics::{
     Diagnostic, Finding, Loc, ObjectRef, Position, Related, RuleMeta, Seg, Target,
 };
@@ -19,17 +20,24 @@ use crate::yaml::{Kind, Node};
 /// What a rule gets: the index, and somewhere to put findings.
 pub struct Ctx<'a> {
     pub index: &'a Index,
+    pub config: &'a Config,
     meta: &'static RuleMeta,
     findings: Vec<Finding>,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(index: &'a Index, meta: &'static RuleMeta) -> Ctx<'a> {
+    pub fn new(index: &'a Index, config: &'a Config, meta: &'static RuleMeta) -> Ctx<'a> {
         Ctx {
             index,
+            config,
             meta,
             findings: Vec::new(),
         }
+    }
+
+    /// This rule's option from the configuration (or its default).
+    pub fn option(&self, key: &str) -> i64 {
+        self.config.option(self.meta.code, key)
     }
 
     pub fn report(&mut self, primary: Loc, message: impl Into<String>) -> &mut Finding {
@@ -56,12 +64,12 @@ pub struct RuleRun {
 }
 
 /// Runs `rules` and resolves their findings. `cwd` decides how paths are printed.
-pub fn run(index: &Index, rules: &[&RuleEntry], cwd: &Path) -> RuleRun {
+pub fn run(index: &Index, config: &Config, rules: &[&RuleEntry], cwd: &Path) -> RuleRun {
     let results: Vec<Result<Vec<Finding>, String>> = rules
         .par_iter()
         .map(|rule| {
             catch_unwind(AssertUnwindSafe(|| {
-                let mut ctx = Ctx::new(index, rule.meta);
+                let mut ctx = Ctx::new(index, config, rule.meta);
                 (rule.check)(&mut ctx);
                 ctx.into_findings()
             }))
@@ -80,19 +88,12 @@ pub fn run(index: &Index, rules: &[&RuleEntry], cwd: &Path) -> RuleRun {
         .collect();
     let mut diagnostics = Vec::new();
     let mut internal_errors = Vec::new();
-    let resolver = Resolver { index, cwd };
     for r in results {
         match r {
             Ok(findings) => {
-                for f in findings {
-                    match resolver.diagnostic(&f) {
-                        Some(d) => diagnostics.push(d),
-                        None => internal_errors.push(format!(
-                            "internal error: rule {} reported a location that does not exist",
-                            f.rule.code
-                        )),
-                    }
-                }
+                let (mut d, mut e) = resolve(index, &findings, cwd);
+                diagnostics.append(&mut d);
+                internal_errors.append(&mut e);
             }
             Err(e) => internal_errors.push(e),
         }
@@ -102,6 +103,24 @@ pub fn run(index: &Index, rules: &[&RuleEntry], cwd: &Path) -> RuleRun {
         diagnostics,
         internal_errors,
     }
+}
+
+/// Resolves findings to positioned diagnostics; a location that does not exist is an internal
+/// error, never a finding without a place.
+pub fn resolve(index: &Index, findings: &[Finding], cwd: &Path) -> (Vec<Diagnostic>, Vec<String>) {
+    let resolver = Resolver { index, cwd };
+    let mut diagnostics = Vec::new();
+    let mut errors = Vec::new();
+    for f in findings {
+        match resolver.diagnostic(f) {
+            Some(d) => diagnostics.push(d),
+            None => errors.push(format!(
+                "internal error: rule {} reported a location that does not exist",
+                f.rule.code
+            )),
+        }
+    }
+    (diagnostics, errors)
 }
 
 pub fn sort_and_dedup(diagnostics: &mut Vec<Diagnostic>) {
@@ -120,6 +139,9 @@ struct Resolver<'a> {
 impl Resolver<'_> {
     fn diagnostic(&self, f: &Finding) -> Option<Diagnostic> {
         let (span, key_path) = self.resolve(&f.primary)?;
+        let at = self.position(span)?;
+        let object = f.object.and_then(|i| self.object_ref(i));
+        let fingerprint = self.fingerprint(f, &at, object.as_ref(), &key_path);
         let related = f
             .related
             .iter()
@@ -137,15 +159,52 @@ impl Resolver<'_> {
             severity: f.rule.severity,
             message: f.message.clone(),
             help: f.help.clone(),
-            at: self.position(span)?,
+            at,
             key_path,
-            object: f.object.and_then(|i| self.object_ref(i)),
+            object,
             related,
             via: f
                 .object
                 .filter(|&i| self.primary_in_object(&f.primary, i))
                 .and_then(|i| self.via(i)),
+            inst: f.object,
+            fingerprint,
+            suppression: None,
         })
+    }
+
+    /// Code, file, object and YAML key path: none of them moves when lines are inserted above
+    /// the finding. Locations with no key path (Terraform, syntax errors) use the located text
+    /// and the message instead.
+    fn fingerprint(
+        &self,
+        f: &Finding,
+        at: &Position,
+        object: Option<&ObjectRef>,
+        key_path: &[Seg],
+    ) -> String {
+        let mut h = Fnv::default();
+        h.write(f.rule.code);
+        h.write(&at.repo_path);
+        if let Some(o) = object {
+            h.write(&o.api_version);
+            h.write(&o.kind);
+            h.write(o.namespace.as_deref().unwrap_or(""));
+            h.write(o.name.as_deref().unwrap_or(""));
+        }
+        if key_path.is_empty() {
+            let text = self
+                .index
+                .sources
+                .get(at.span.file)
+                .and_then(|s| s.text.get(at.span.range()))
+                .unwrap_or("");
+            h.write(text);
+            h.write(&f.message);
+        } else {
+            h.write(&crate::diagnostics::path_string(key_path));
+        }
+        format!("{:016x}", h.0)
     }
 
     pub fn position(&self, span: Span) -> Option<Position> {
@@ -153,6 +212,7 @@ impl Resolver<'_> {
         Some(Position {
             span,
             path: display_path(&self.index.root, &file.repo_path, self.cwd),
+            repo_path: file.repo_path.clone(),
             start: file.line_col(span.start),
             end: file.line_col(span.end),
         })
@@ -295,4 +355,22 @@ pub fn display_path(root: &Path, repo_path: &str, cwd: &Path) -> String {
         }
     }
     crate::source::slash_path(full)
+}
+
+/// FNV-1a, 64 bits: stable across platforms and releases, which fingerprints must be.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, s: &str) {
+        for b in s.bytes().chain(std::iter::once(0)) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }

@@ -4,7 +4,9 @@
 //! [`model`] typed views, [`index`] the repository, run [`rules`], collect [`diagnostics`], and
 //! [`report`] them in one format.
 
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod cron;
 pub mod diagnostics;
 pub mod discover;
@@ -17,4 +19,5 @@ pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod suppress;
 pub mod yaml;

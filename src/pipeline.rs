@@ -3,13 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::{Config, SeverityOverride};
 use crate::diagnostics::Diagnostic;
 use crate::discover::{self, IoProblem};
 use crate::engine;
 use crate::index::{Index, Role};
 use crate::load;
 use crate::report::Summary;
+use crate::rules::cnpg900_unused_suppression as unused_suppression;
 use crate::rules::RuleEntry;
+use crate::suppress;
 
 pub struct LintOptions {
     /// The repository root: Flux paths are relative to it.
@@ -29,13 +32,30 @@ pub struct LintResult {
     pub summary: Summary,
 }
 
-pub fn lint(opts: &LintOptions, rules: &[&RuleEntry]) -> LintResult {
-    let walk = discover::walk(&opts.root, opts.jobs);
+/// Runs `rules` with `config`'s file filters, severities and options, then applies inline
+/// suppressions (suppressed diagnostics are kept, marked).
+pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintResult {
+    let rules: Vec<&RuleEntry> = rules
+        .iter()
+        .copied()
+        .filter(|r| config.severity.get(r.meta.code) != Some(&SeverityOverride::Off))
+        .collect();
+    let walk = discover::walk(&opts.root, opts.jobs, &config.exclude_set());
     let loaded = load::load_all(&walk.files, opts.max_file_bytes);
     let mut index = Index::build(opts.root.clone(), loaded);
     let mut problems = walk.problems;
     problems.append(&mut index.problems);
-    let run = engine::run(&index, rules, &opts.cwd);
+    let mut run = engine::run(&index, config, &rules, &opts.cwd);
+    let ran: Vec<&str> = rules.iter().map(|r| r.meta.code).collect();
+    let unused = suppress::apply(&index, &mut run.diagnostics, &ran);
+    if ran.contains(&unused_suppression::META.code) {
+        let (mut extra, mut errors) =
+            engine::resolve(&index, &unused_suppression::findings(unused), &opts.cwd);
+        run.diagnostics.append(&mut extra);
+        run.internal_errors.append(&mut errors);
+    }
+    apply_config(config, &mut run.diagnostics);
+    engine::sort_and_dedup(&mut run.diagnostics);
     let summary = Summary {
         files: index.sources.len(),
         documents: index.document_count,
@@ -51,8 +71,24 @@ pub fn lint(opts: &LintOptions, rules: &[&RuleEntry]) -> LintResult {
     }
 }
 
-/// The repository root for a linted path: the nearest directory up from it that holds `.git`
-/// or a `.cnpg-lint.yaml`, else the path itself (or its directory, for a file).
+/// Per-file ignores drop findings; severity overrides change them.
+fn apply_config(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
+    let per_file = config.per_file_ignore_sets();
+    diagnostics.retain(|d| {
+        !per_file
+            .iter()
+            .any(|(set, codes)| codes.contains(&d.code) && set.is_match(&d.at.repo_path))
+    });
+    for d in diagnostics.iter_mut() {
+        if let Some(SeverityOverride::Set(s)) = config.severity.get(d.code) {
+            d.severity = *s;
+        }
+    }
+}
+
+/// The repository root for a linted path: the nearest directory up from it that holds `.git`,
+/// or a `.cnpg-lint.yaml` with `root: true` (as `.editorconfig` does); else the path itself
+/// (or its directory, for a file). Flux paths are relative to it.
 pub fn find_root(path: &Path) -> PathBuf {
     let start = if path.is_dir() {
         path
@@ -60,9 +96,15 @@ pub fn find_root(path: &Path) -> PathBuf {
         path.parent().unwrap_or(path)
     };
     for dir in start.ancestors() {
-        if dir.join(".git").exists() || dir.join(".cnpg-lint.yaml").exists() {
+        if dir.join(".git").exists() || declares_root(&dir.join(crate::config::FILE_NAME)) {
             return dir.to_path_buf();
         }
     }
     start.to_path_buf()
+}
+
+/// Whether a configuration file says `root: true`. A broken file does not; the error is
+/// reported when the configuration itself is loaded.
+fn declares_root(path: &Path) -> bool {
+    path.is_file() && Config::load(path).is_ok_and(|c| c.root)
 }

@@ -81,6 +81,8 @@ pub struct Index {
     pub problems: Vec<IoProblem>,
     pub document_count: usize,
     pub templates_skipped: usize,
+    /// YAML comments per file (indexed by file id), for inline suppressions.
+    pub comments: Vec<Vec<crate::yaml::Comment>>,
     by_name: HashMap<(Kind, String, String), Vec<InstId>>,
     by_namespace: HashMap<(Kind, String), Vec<InstId>>,
 }
@@ -98,6 +100,7 @@ impl Index {
             ..Index::default()
         };
         let mut docs_by_file: Vec<Vec<DocId>> = vec![Vec::new(); sources.len()];
+        idx.comments = vec![Vec::new(); sources.len()];
         let mut syntax_files: Vec<(FileId, SyntaxProblem)> = Vec::new();
         for (fid, p) in parsed.into_iter().enumerate() {
             let fid = fid as FileId;
@@ -120,8 +123,11 @@ impl Index {
                     path: format!("{repo_path}:{}", line_of(&sources, span)),
                     message: format!("Terraform parse error: {message}"),
                 }),
-                Parsed::Yaml(file) => {
+                Parsed::Yaml(mut file) => {
                     idx.document_count += file.doc_count;
+                    if let Some(slot) = idx.comments.get_mut(fid as usize) {
+                        *slot = std::mem::take(&mut file.comments);
+                    }
                     for e in file.errors {
                         syntax_files.push((
                             fid,
@@ -163,8 +169,12 @@ impl Index {
         idx.sources = sources;
         idx.mark_patches(&docs_by_file);
         idx.compute_ownership(&docs_by_file);
+        let kustomized = idx.kustomize_read_files();
         for (fid, problem) in syntax_files {
-            if idx.ownership.applied_files.contains(&fid) || idx.declares_objects(fid) {
+            if idx.ownership.applied_files.contains(&fid)
+                || kustomized.contains(&fid)
+                || idx.declares_objects(fid)
+            {
                 idx.syntax.push(problem);
             }
         }
@@ -179,6 +189,37 @@ impl Index {
                 // kustomize prefers kustomization.yaml over .yml over Kustomization; the
                 // sorted walk order matches that preference for the first two.
                 out.entry(paths::parent(&f.repo_path)).or_insert(fid);
+            }
+        }
+        out
+    }
+
+    /// Files that kustomize reads: kustomization files themselves, and the files their
+    /// `resources` name. Flux or not, a syntax error in these breaks `kustomize build`.
+    fn kustomize_read_files(&self) -> HashSet<FileId> {
+        let by_path: HashMap<&str, FileId> = self
+            .sources
+            .iter()
+            .map(|(id, f)| (f.repo_path.as_str(), id))
+            .collect();
+        let mut out: HashSet<FileId> = self
+            .sources
+            .iter()
+            .filter(|(_, f)| ownership::is_kustomization_file(&f.repo_path))
+            .map(|(id, _)| id)
+            .collect();
+        for d in self.docs.iter().filter(|d| d.role == Role::KustomizeConfig) {
+            let dir = self
+                .sources
+                .get(d.file)
+                .map(|s| paths::parent(&s.repo_path))
+                .unwrap_or("");
+            for r in Kustomize(&d.root).resources() {
+                if let Val::Known(rel) = r.value {
+                    if let Some(f) = paths::join(dir, rel).and_then(|t| by_path.get(t.as_str())) {
+                        out.insert(*f);
+                    }
+                }
             }
         }
         out

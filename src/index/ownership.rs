@@ -51,9 +51,15 @@ pub struct Tree<'a> {
     pub yaml_files: &'a [(&'a str, FileId)],
 }
 
+/// Kustomization visits per Flux Kustomization build; diamond-shaped includes are legal and
+/// are revisited (with their own namespaces), so this bounds pathological graphs.
+const VISIT_BUDGET: usize = 100_000;
+
 struct Build<'t, 'a> {
     tree: &'t Tree<'a>,
-    visited: HashSet<FileId>,
+    /// Kustomizations on the current include path: a cycle, not a second include.
+    stack: HashSet<FileId>,
+    visits: usize,
     out: Vec<(DocId, Option<NameVal>)>,
     files: HashSet<FileId>,
     unresolved: Vec<Unresolved>,
@@ -87,7 +93,8 @@ pub fn compute(tree: &Tree<'_>) -> Ownership {
         }
         let mut b = Build {
             tree,
-            visited: HashSet::new(),
+            stack: HashSet::new(),
+            visits: 0,
             out: Vec::new(),
             files: HashSet::new(),
             unresolved: Vec::new(),
@@ -237,9 +244,15 @@ impl Build<'_, '_> {
     }
 
     fn kustomization(&mut self, kfile: FileId, ns: Option<NameVal>) {
-        if !self.visited.insert(kfile) {
+        self.visits += 1;
+        if self.visits > VISIT_BUDGET || !self.stack.insert(kfile) {
             return;
         }
+        self.kustomization_body(kfile, ns);
+        self.stack.remove(&kfile);
+    }
+
+    fn kustomization_body(&mut self, kfile: FileId, ns: Option<NameVal>) {
         self.files.insert(kfile);
         let tree = self.tree;
         let Some(source) = tree.sources.get(kfile) else {

@@ -190,6 +190,10 @@ impl<'a> BackupLike<'a> {
     pub fn method(&self) -> Option<At<'a, Val<'a>>> {
         text_at(self.0.at(&["spec", "method"]))
     }
+    /// `spec.pluginConfiguration.name`.
+    pub fn plugin_name(&self) -> Option<At<'a, Val<'a>>> {
+        text_at(self.0.at(&["spec", "pluginConfiguration", "name"]))
+    }
     pub fn suspended(&self) -> bool {
         self.0
             .at(&["spec", "suspend"])

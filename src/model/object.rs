@@ -23,6 +23,7 @@ pub enum Kind {
     KustomizeComponent,
     Secret,
     ConfigMap,
+    ServiceAccount,
     Other,
 }
 
@@ -40,6 +41,7 @@ impl Kind {
             (KUSTOMIZE_GROUP, "Component") => Kind::KustomizeComponent,
             ("", "Secret") => Kind::Secret,
             ("", "ConfigMap") => Kind::ConfigMap,
+            ("", "ServiceAccount") => Kind::ServiceAccount,
             _ => Kind::Other,
         }
     }
@@ -57,7 +59,7 @@ pub struct Header {
     pub namespace: Option<NameVal>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NameVal {
     Known(String),
     Unknown,

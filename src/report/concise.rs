@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use super::Report;
 
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    for d in report.diagnostics {
+    for d in report.visible() {
         writeln!(
             out,
             "{}:{}:{}: {} [{}] {}",

@@ -23,7 +23,7 @@ pub fn write(report: &Report<'_>, style: &Style, out: &mut dyn Write) -> io::Res
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_links(false);
-    for d in report.diagnostics {
+    for d in report.visible() {
         let shown = Shown::from_diagnostic(report, d);
         let mut text = String::new();
         handler
@@ -36,10 +36,11 @@ pub fn write(report: &Report<'_>, style: &Style, out: &mut dyn Write) -> io::Res
     if total == 0 {
         writeln!(
             out,
-            "No problems found in {} ({}, {}).",
+            "No problems found in {} ({}, {}).{}",
             plural(s.files, "file"),
             plural(s.documents, "document"),
-            plural(s.objects, "object")
+            plural(s.objects, "object"),
+            hidden(s)
         )
     } else {
         writeln!(
@@ -52,7 +53,32 @@ pub fn write(report: &Report<'_>, style: &Style, out: &mut dyn Write) -> io::Res
             plural(s.files, "file"),
             plural(s.documents, "document"),
             plural(s.objects, "object")
-        )
+        )?;
+        let h = hidden(s);
+        if h.is_empty() {
+            Ok(())
+        } else {
+            writeln!(out, "{}", h.trim_start())
+        }
+    }
+}
+
+/// "3 suppressed, 2 in the baseline (1 stale baseline entry)", or nothing.
+fn hidden(s: &super::Summary) -> String {
+    let mut parts = Vec::new();
+    if s.suppressed > 0 {
+        parts.push(format!("{} suppressed", s.suppressed));
+    }
+    if s.baselined > 0 {
+        parts.push(format!("{} in the baseline", s.baselined));
+    }
+    if s.stale_baseline > 0 {
+        parts.push(plural(s.stale_baseline, "stale baseline entry").replace("entrys", "entries"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" Not shown: {}.", parts.join(", "))
     }
 }
 

@@ -31,6 +31,7 @@ struct JsonDiagnostic<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<&'a str>,
+    fingerprint: &'a str,
     path: &'a str,
     line: u32,
     column: u32,
@@ -68,6 +69,9 @@ struct JsonSummary {
     errors: usize,
     warnings: usize,
     infos: usize,
+    suppressed: usize,
+    baselined: usize,
+    stale_baseline: usize,
 }
 
 fn diagnostic(d: &Diagnostic) -> JsonDiagnostic<'_> {
@@ -77,6 +81,7 @@ fn diagnostic(d: &Diagnostic) -> JsonDiagnostic<'_> {
         severity: d.severity.as_str(),
         message: &d.message,
         help: d.help.as_deref(),
+        fingerprint: &d.fingerprint,
         path: &d.at.path,
         line: d.at.start.line,
         column: d.at.start.column,
@@ -110,7 +115,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             name: env!("CARGO_PKG_NAME"),
             version: env!("CARGO_PKG_VERSION"),
         },
-        diagnostics: report.diagnostics.iter().map(diagnostic).collect(),
+        diagnostics: report.visible().map(diagnostic).collect(),
         summary: JsonSummary {
             files: s.files,
             documents: s.documents,
@@ -118,6 +123,9 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             errors: s.errors,
             warnings: s.warnings,
             infos: s.infos,
+            suppressed: s.suppressed,
+            baselined: s.baselined,
+            stale_baseline: s.stale_baseline,
         },
     };
     serde_json::to_writer_pretty(&mut *out, &output)?;

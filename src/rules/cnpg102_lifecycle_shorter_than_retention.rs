@@ -6,7 +6,7 @@ use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
 use crate::index::{DocId, Index, InstId};
 use crate::infra::bucket_of;
-use crate::model::cnpg::{retention_days, At, BackupLike, Cluster, ObjectStore};
+use crate::model::cnpg::{retention_days, At, BackupLike, Cluster, ObjectStore, BARMAN_PLUGIN};
 use crate::model::{Kind, Val};
 use crate::yaml::Node;
 
@@ -50,8 +50,12 @@ pub fn check(ctx: &mut Ctx<'_>) {
             let Some(days) = retention_days(policy) else {
                 continue;
             };
-            let interval = backup_interval(index, inst, cluster_name);
-            let needed = days.saturating_mul(DAY).saturating_add(interval.seconds);
+            let interval = backup_interval(index, inst, cluster_name, t.method);
+            let margin = u64::try_from(ctx.option("safety-margin-days")).unwrap_or(0);
+            let needed = days
+                .saturating_add(margin)
+                .saturating_mul(DAY)
+                .saturating_add(interval.seconds);
             for b in index.infra.buckets.iter().filter(|b| b.name == bucket) {
                 for &(age, age_span) in &b.delete_after_days {
                     if u64::from(age).saturating_mul(DAY) > needed {
@@ -72,9 +76,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     .object(inst)
                     .help(format!(
                         "Raise the lifecycle age to at least {min_days} days (retention {days} \
-                         days + {} between base backups), or let barman's retentionPolicy do the \
-                         deleting and drop the lifecycle rule.",
-                        human_duration(interval.seconds)
+                         days + {} between base backups{}), or let barman's retentionPolicy do \
+                         the deleting and drop the lifecycle rule.",
+                        human_duration(interval.seconds),
+                        if margin > 0 {
+                            format!(" + {margin} days of safety margin")
+                        } else {
+                            String::new()
+                        }
                     ))
                     .related(
                         Loc::value(retention_doc, policy_node),
@@ -95,9 +104,28 @@ struct Interval<'a> {
     from: Option<(DocId, &'a Node)>,
 }
 
-/// Time between base backups: the most frequent ScheduledBackup of this cluster (longest gap of
-/// its cron schedule), or a day when none is found.
-fn backup_interval<'a>(index: &'a Index, cluster: InstId, cluster_name: &str) -> Interval<'a> {
+/// Whether a ScheduledBackup's method writes base backups to this kind of target: volume
+/// snapshots never reach the bucket, and other plugins write elsewhere.
+fn writes_to(view: &BackupLike<'_>, method: Method) -> bool {
+    let m = view.method().map(|m| m.value);
+    match method {
+        // The CRD defaults an omitted method to barmanObjectStore.
+        Method::InTree => matches!(m, None | Some(Val::Known("barmanObjectStore"))),
+        Method::Plugin => {
+            m == Some(Val::Known("plugin"))
+                && view.plugin_name().map(|p| p.value) == Some(Val::Known(BARMAN_PLUGIN))
+        }
+    }
+}
+
+/// Time between base backups: the most frequent ScheduledBackup of this cluster that writes to
+/// the target (longest gap of its cron schedule), or a day when none is found.
+fn backup_interval<'a>(
+    index: &'a Index,
+    cluster: InstId,
+    cluster_name: &str,
+    method: Method,
+) -> Interval<'a> {
     let mut best = Interval {
         seconds: DAY,
         from: None,
@@ -116,6 +144,7 @@ fn backup_interval<'a>(index: &'a Index, cluster: InstId, cluster_name: &str) ->
         let view = BackupLike(&doc.root);
         if view.suspended()
             || view.cluster_name().and_then(|c| c.value.known()) != Some(cluster_name)
+            || !writes_to(&view, method)
         {
             continue;
         }

@@ -27,6 +27,26 @@ struct WiCluster<'a> {
     annotation: Loc,
 }
 
+/// The GSA annotation of the ServiceAccount a Cluster names in `serviceAccountName`.
+fn service_account_annotation<'a>(
+    index: &'a crate::index::Index,
+    cluster: InstId,
+    namespace: &str,
+    name: &str,
+) -> Option<(crate::index::DocId, &'a crate::yaml::Node)> {
+    index
+        .find(Kind::ServiceAccount, namespace, name, cluster)
+        .into_iter()
+        .find_map(|sa| {
+            let doc = index.instance(sa)?.doc;
+            let node = index
+                .doc(doc)?
+                .root
+                .at(&["metadata", "annotations", GKE_SA_ANNOTATION])?;
+            Some((doc, node))
+        })
+}
+
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
     if index.infra.wi_members.is_empty() {
@@ -42,23 +62,30 @@ pub fn check(ctx: &mut Ctx<'_>) {
         if !gke {
             continue;
         }
-        let Some(annotation) = cluster.service_account_annotation(GKE_SA_ANNOTATION) else {
-            continue;
-        };
-        let Val::Known(email) = annotation.value else {
-            continue;
-        };
         let (Some(name), Some(namespace)) = (index.name(inst), index.namespace(inst)) else {
             continue;
         };
         if namespace.is_empty() {
             continue;
         }
-        // The pods run as the service account named after the Cluster, unless one is given.
-        let ksa = match cluster.service_account_name().map(|s| s.value) {
-            Some(Val::Known(s)) => s,
+        // The pods run as the service account named after the Cluster, unless one is given;
+        // a given one carries the annotation itself, so read it from that object.
+        let (ksa, annotation, annotation_doc) = match cluster.service_account_name().map(|s| s.value) {
+            Some(Val::Known(sa)) => {
+                let Some((doc, node)) = service_account_annotation(index, inst, namespace, sa)
+                else {
+                    continue;
+                };
+                (sa, node, doc)
+            }
             Some(Val::Unknown) => continue,
-            None => name,
+            None => match cluster.service_account_annotation(GKE_SA_ANNOTATION) {
+                Some(a) => (name, a.node, i.doc),
+                None => continue,
+            },
+        };
+        let Some(Val::Known(email)) = crate::model::value::text(annotation) else {
+            continue;
         };
         let gsa = email.split('@').next().unwrap_or(email).trim().to_string();
         clusters.push(WiCluster {
@@ -67,7 +94,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             namespace,
             ksa,
             gsa,
-            annotation: Loc::value(i.doc, annotation.node),
+            annotation: Loc::value(annotation_doc, annotation),
         });
     }
     // Clusters that share a Google service account, by namespace.

@@ -17,21 +17,28 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
     for (&ks, applied) in &index.ownership.applies {
-        let clusters: BTreeSet<_> = applied
+        // The same base applied into two namespaces is two Clusters.
+        let applied_clusters: BTreeSet<_> = applied
             .iter()
             .filter(|(d, _)| index.doc(*d).is_some_and(|doc| doc.kind() == Kind::Cluster))
-            .map(|(d, _)| *d)
             .collect();
-        if clusters.len() < 2 {
+        if applied_clusters.len() < 2 {
             continue;
         }
+        let clusters: BTreeSet<_> = applied_clusters.iter().map(|(d, _)| *d).collect();
         let Some(ks_doc) = index.doc(ks) else {
             continue;
         };
-        let names: Vec<String> = clusters
+        let names: Vec<String> = applied_clusters
             .iter()
-            .filter_map(|d| index.doc(*d)?.header.as_ref()?.name.clone())
-            .map(|n| n.known().unwrap_or("<unresolved>").to_string())
+            .filter_map(|(d, ns)| {
+                let name = index.doc(*d)?.header.as_ref()?.name.clone()?;
+                let name = name.known().unwrap_or("<unresolved>").to_string();
+                Some(match ns.as_ref().and_then(|n| n.known()) {
+                    Some(ns) => format!("{ns}/{name}"),
+                    None => name,
+                })
+            })
             .collect();
         let ks_name = ks_doc
             .header
@@ -48,7 +55,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 "Flux Kustomization `{ks_name}` applies {} CloudNativePG Clusters ({}); it \
                  applies them as one unit, so a change the webhook rejects in one blocks every \
                  database it holds",
-                clusters.len(),
+                applied_clusters.len(),
                 names.join(", ")
             ),
         );

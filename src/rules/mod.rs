@@ -38,6 +38,7 @@ registry! {
     cnpg302_workload_identity_annotation_missing => "CNPG302-workload-identity-annotation-missing.md",
     cnpg401_shared_flux_kustomization => "CNPG401-shared-flux-kustomization.md",
     cnpg402_object_applied_twice => "CNPG402-object-applied-twice.md",
+    cnpg900_unused_suppression => "CNPG900-unused-suppression.md",
 }
 
 /// Looks a rule up by code (`CNPG101`) or name (`double-nested-destination-path`).

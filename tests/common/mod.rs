@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use cnpg_lint::config::Config;
 use cnpg_lint::diagnostics::Diagnostic;
 use cnpg_lint::pipeline::{lint, LintOptions, LintResult};
 use cnpg_lint::report::{self, Format, Report, Style};
@@ -28,7 +29,7 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Writes `(path, content)` files under `dir`, plus the root marker.
 pub fn write_repo(dir: &Path, files: &[(String, String)]) {
-    std::fs::write(dir.join(".cnpg-lint.yaml"), "{}\n").expect("write marker");
+    std::fs::write(dir.join(".cnpg-lint.yaml"), "root: true\n").expect("write marker");
     for (path, content) in files {
         let p = dir.join(path);
         if let Some(parent) = p.parent() {
@@ -39,6 +40,10 @@ pub fn write_repo(dir: &Path, files: &[(String, String)]) {
 }
 
 pub fn run(root: &Path, rules: &[&RuleEntry]) -> LintResult {
+    run_with(root, &Config::default(), rules)
+}
+
+pub fn run_with(root: &Path, config: &Config, rules: &[&RuleEntry]) -> LintResult {
     lint(
         &LintOptions {
             root: root.to_path_buf(),
@@ -46,6 +51,7 @@ pub fn run(root: &Path, rules: &[&RuleEntry]) -> LintResult {
             jobs: 2,
             max_file_bytes: cnpg_lint::load::DEFAULT_MAX_FILE_BYTES,
         },
+        config,
         rules,
     )
 }
@@ -69,6 +75,8 @@ pub fn render_diagnostics(
         diagnostics,
         summary: &summary,
         sources: &result.index.sources,
+        root: &result.index.root,
+        notes: &[],
     };
     let mut out = Vec::new();
     report::write(

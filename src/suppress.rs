@@ -1,0 +1,257 @@
+//! Inline suppressions: `# cnpg-lint: disable=CODE[,CODE] -- reason` on the finding's line or
+//! the line above, `# cnpg-lint: disable-file=CODE -- reason` anywhere in a file, and the
+//! object annotation `cnpg-lint.io/ignore: "CODE,CODE"`. Each code of each directive must
+//! suppress something; one that does not is itself reported (CNPG900), as is an unknown code.
+
+use crate::diagnostics::{Diagnostic, Loc, Suppression, SuppressionOrigin};
+use crate::index::{DocId, Index};
+use crate::model::value::text;
+use crate::model::Val;
+use crate::rules;
+use crate::source::{FileId, Span};
+
+pub const ANNOTATION: &str = "cnpg-lint.io/ignore";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Findings whose primary location starts on this 1-based line.
+    Line(u32),
+    File,
+    /// Findings about an object, or located in its document.
+    Object(DocId),
+}
+
+#[derive(Debug)]
+struct Directive {
+    file: FileId,
+    scope: Scope,
+    /// Where the directive is written, for CNPG900.
+    span: Span,
+    /// Codes as written, resolved where known.
+    codes: Vec<(String, Option<&'static str>)>,
+    reason: Option<String>,
+    origin: SuppressionOrigin,
+    used: Vec<bool>,
+}
+
+/// An unused or unknown suppression, for the CNPG900 rule to report.
+#[derive(Debug, Clone)]
+pub struct Unused {
+    pub loc: Loc,
+    pub message: String,
+}
+
+/// Parses `disable=A,B -- reason` (after the `cnpg-lint:` prefix).
+fn parse_comment(text: &str) -> Option<(bool, Vec<String>, Option<String>)> {
+    let rest = text.trim().strip_prefix("cnpg-lint:")?.trim();
+    let (body, reason) = match rest.split_once("--") {
+        Some((b, r)) => (
+            b.trim(),
+            Some(r.trim().to_string()).filter(|r| !r.is_empty()),
+        ),
+        None => (rest, None),
+    };
+    let (file_wide, codes) = if let Some(c) = body.strip_prefix("disable-file=") {
+        (true, c)
+    } else {
+        (false, body.strip_prefix("disable=")?)
+    };
+    let codes = codes
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    Some((file_wide, codes, reason))
+}
+
+fn split_codes(value: &str) -> (Vec<String>, Option<String>) {
+    let (body, reason) = match value.split_once("--") {
+        Some((b, r)) => (b, Some(r.trim().to_string()).filter(|r| !r.is_empty())),
+        None => (value, None),
+    };
+    let codes = body
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    (codes, reason)
+}
+
+fn directives(index: &Index) -> Vec<Directive> {
+    let mut out = Vec::new();
+    for (fid, comments) in index.comments.iter().enumerate() {
+        let fid = fid as FileId;
+        let Some(source) = index.sources.get(fid) else {
+            continue;
+        };
+        for c in comments {
+            let Some((file_wide, codes, reason)) = parse_comment(&c.text) else {
+                continue;
+            };
+            let at = source.line_col(c.span.start);
+            let line_text = source.line_text(at.line);
+            let before = line_text
+                .char_indices()
+                .nth((at.column - 1) as usize)
+                .map_or(line_text, |(i, _)| &line_text[..i]);
+            // A comment alone on its line covers the next line; after code, its own line.
+            let scope = if file_wide {
+                Scope::File
+            } else if before.trim().is_empty() {
+                Scope::Line(at.line + 1)
+            } else {
+                Scope::Line(at.line)
+            };
+            out.push(directive(
+                fid,
+                scope,
+                c.span,
+                codes,
+                reason,
+                SuppressionOrigin::Comment,
+            ));
+        }
+    }
+    for (i, doc) in index.docs.iter().enumerate() {
+        let Some(node) = doc.root.at(&["metadata", "annotations", ANNOTATION]) else {
+            continue;
+        };
+        let Some(Val::Known(value)) = text(node) else {
+            continue;
+        };
+        let (codes, reason) = split_codes(value);
+        out.push(directive(
+            node.span.file,
+            Scope::Object(i as DocId),
+            node.span,
+            codes,
+            reason,
+            SuppressionOrigin::Annotation,
+        ));
+    }
+    out
+}
+
+fn directive(
+    file: FileId,
+    scope: Scope,
+    span: Span,
+    codes: Vec<String>,
+    reason: Option<String>,
+    origin: SuppressionOrigin,
+) -> Directive {
+    let codes: Vec<(String, Option<&'static str>)> = codes
+        .into_iter()
+        .map(|c| {
+            let code = rules::find(&c).map(|r| r.meta.code);
+            (c, code)
+        })
+        .collect();
+    let used = vec![false; codes.len()];
+    Directive {
+        file,
+        scope,
+        span,
+        codes,
+        reason,
+        origin,
+        used,
+    }
+}
+
+fn matches(index: &Index, d: &Directive, diag: &Diagnostic) -> bool {
+    match d.scope {
+        Scope::Line(line) => diag.at.span.file == d.file && diag.at.start.line == line,
+        Scope::File => diag.at.span.file == d.file,
+        Scope::Object(doc) => {
+            diag.inst
+                .and_then(|i| index.instance(i))
+                .is_some_and(|i| i.doc == doc)
+                || index.doc(doc).is_some_and(|x| {
+                    x.root.span.file == diag.at.span.file
+                        && x.root.span.start <= diag.at.span.start
+                        && diag.at.span.end <= x.root.span.end
+                })
+        }
+    }
+}
+
+/// Marks suppressed diagnostics. Returns the directives (per code) that suppressed nothing or
+/// name no rule; `ran` tells which rules ran, since a suppression for a rule that did not run
+/// cannot be judged.
+pub fn apply(index: &Index, diagnostics: &mut [Diagnostic], ran: &[&str]) -> Vec<Unused> {
+    let mut dirs = directives(index);
+    for diag in diagnostics.iter_mut() {
+        for d in dirs.iter_mut() {
+            if !matches(index, d, diag) {
+                continue;
+            }
+            let Some(pos) = d
+                .codes
+                .iter()
+                .position(|(_, code)| *code == Some(diag.code))
+            else {
+                continue;
+            };
+            if let Some(u) = d.used.get_mut(pos) {
+                *u = true;
+            }
+            if diag.suppression.is_none() {
+                diag.suppression = Some(Suppression {
+                    origin: d.origin,
+                    justification: d.reason.clone(),
+                });
+            }
+        }
+    }
+    let mut unused = Vec::new();
+    for d in &dirs {
+        for ((written, code), used) in d.codes.iter().zip(&d.used) {
+            let message = match code {
+                None => format!(
+                    "`{written}` in this suppression is not a cnpg-lint rule; `cnpg-lint rules` \
+                     lists them"
+                ),
+                Some(code) if !used && ran.contains(code) => {
+                    let what = match (d.origin, d.scope) {
+                        (SuppressionOrigin::Annotation, _) => "on this object",
+                        (_, Scope::File) => "in this file",
+                        _ => "on this line",
+                    };
+                    format!("this suppression of {code} matches no {code} finding {what}")
+                }
+                Some(_) => continue,
+            };
+            unused.push(Unused {
+                loc: Loc::Span(d.span),
+                message,
+            });
+        }
+    }
+    unused
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comment_forms() {
+        assert_eq!(
+            parse_comment(" cnpg-lint: disable=CNPG101, CNPG102 -- restore tested"),
+            Some((
+                false,
+                vec!["CNPG101".into(), "CNPG102".into()],
+                Some("restore tested".into())
+            ))
+        );
+        assert_eq!(
+            parse_comment("cnpg-lint: disable-file=CNPG401"),
+            Some((true, vec!["CNPG401".into()], None))
+        );
+        assert_eq!(parse_comment(" just a comment"), None);
+        assert_eq!(parse_comment(" cnpg-lint: enable=CNPG101"), None);
+    }
+}

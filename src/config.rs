@@ -393,7 +393,7 @@ pub fn schema() -> Value {
     let rule_ref = json!({ "type": "string", "enum": rule_names });
     let rule_list = json!({
         "oneOf": [
-            { "type": "array", "items": { "$ref": "#/$defs/rule" } },
+            { "type": "array", "items": { "$ref": "#/definitions/rule" } },
             { "type": "string", "description": "Comma-separated codes or names." }
         ]
     });
@@ -401,7 +401,7 @@ pub fn schema() -> Value {
     let mut rules_props = serde_json::Map::new();
     for r in RULES {
         for key in [r.meta.code, r.meta.name] {
-            severity_props.insert(key.to_string(), json!({ "$ref": "#/$defs/severity" }));
+            severity_props.insert(key.to_string(), json!({ "$ref": "#/definitions/severity" }));
         }
         let opts: Vec<&RuleOption> = RULE_OPTIONS
             .iter()
@@ -457,7 +457,7 @@ pub fn schema() -> Value {
                 "properties": rules_props
             }
         },
-        "$defs": {
+        "definitions": {
             "rule": rule_ref,
             "severity": { "enum": ["error", "warning", "info", "off"] }
         }

@@ -38,6 +38,9 @@ pub enum Command {
         /// Rule code (CNPG101) or name (double-nested-destination-path).
         rule: String,
     },
+    /// Print the objects a Flux Kustomization (by name, or namespace/name) or a kustomize
+    /// directory renders to, as the linter sees them.
+    Render(RenderArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -91,6 +94,18 @@ pub struct CheckArgs {
     /// Record the current findings in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+}
+
+#[derive(Parser, Debug)]
+pub struct RenderArgs {
+    /// A Flux Kustomization's name (or namespace/name), or a kustomize directory.
+    pub target: String,
+    /// Annotate each value with the file, line and column it came from.
+    #[arg(long)]
+    pub show_origins: bool,
+    /// Repository root (default: the nearest parent with .git, or .cnpg-lint.yaml with root: true).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -154,6 +169,13 @@ pub fn main() -> ExitCode {
             println!("{text}");
             ExitCode::SUCCESS
         }
+        Command::Render(args) => match render(&args) {
+            Ok(code) => ExitCode::from(code),
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        },
         Command::Check(args) => match check(&args) {
             Ok(code) => ExitCode::from(code),
             Err(message) => {
@@ -339,6 +361,108 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         .unwrap_or(Severity::Warning);
     let failing = report.visible().any(|d| d.severity >= threshold);
     Ok(u8::from(failing))
+}
+
+fn render(args: &RenderArgs) -> Result<u8, String> {
+    use crate::render::emit::Emitter;
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let as_path = cwd.join(&args.target);
+    let start = if as_path.exists() {
+        as_path.clone()
+    } else {
+        cwd.clone()
+    };
+    let root = match &args.root {
+        Some(r) => cwd
+            .join(r)
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", r.display()))?,
+        None => pipeline::find_root(&start.canonicalize().unwrap_or(start.clone())),
+    };
+    let opts = LintOptions {
+        root: root.clone(),
+        cwd: cwd.clone(),
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        max_file_bytes: crate::load::DEFAULT_MAX_FILE_BYTES,
+    };
+    let result = pipeline::lint(&opts, &Config::default(), &[]);
+    let index = &result.index;
+    let path_of = |f: u32| {
+        index
+            .sources
+            .get(f)
+            .map(|s| display(&root, &cwd, &s.repo_path))
+            .unwrap_or_default()
+    };
+    let emitter = Emitter {
+        origins: args
+            .show_origins
+            .then_some((&index.sources, &path_of as &dyn Fn(u32) -> String)),
+    };
+    let (objects, problems): (Vec<crate::yaml::Node>, Vec<crate::render::Problem>) =
+        if as_path.is_dir() {
+            let canon = as_path
+                .canonicalize()
+                .map_err(|e| format!("{}: {e}", args.target))?;
+            let rel = canon.strip_prefix(&root).map(slash_path).map_err(|_| {
+                format!(
+                    "{} is outside the repository root {}",
+                    args.target,
+                    root.display()
+                )
+            })?;
+            index.render_directory(&rel)
+        } else {
+            let (ns, name) = match args.target.split_once('/') {
+                Some((ns, name)) => (Some(ns), name),
+                None => (None, args.target.as_str()),
+            };
+            let build = index.builds.iter().find(|b| {
+                index
+                    .doc(b.ks)
+                    .and_then(|d| d.header.as_ref())
+                    .is_some_and(|h| {
+                        h.name.as_ref().and_then(|n| n.known()) == Some(name)
+                            && ns.is_none_or(|ns| {
+                                h.namespace.as_ref().and_then(|n| n.known()) == Some(ns)
+                            })
+                    })
+            });
+            let Some(build) = build else {
+                return Err(format!(
+                    "no Flux Kustomization or directory named `{}`",
+                    args.target
+                ));
+            };
+            let objects = build
+                .objects
+                .iter()
+                .filter_map(|&d| index.doc(d).map(|doc| doc.root.clone()))
+                .collect();
+            (objects, build.problems.clone())
+        };
+    let mut out = String::new();
+    for o in &objects {
+        out.push_str("---\n");
+        out.push_str(&emitter.document(o));
+    }
+    print!("{out}");
+    for p in &problems {
+        let at = index
+            .sources
+            .get(p.span.file)
+            .map(|f| {
+                format!(
+                    "{}:{}",
+                    display(&root, &cwd, &f.repo_path),
+                    f.line_col(p.span.start).line
+                )
+            })
+            .unwrap_or_default();
+        eprintln!("note: {at}: {}", p.message);
+    }
+    Ok(0)
 }
 
 fn display(root: &Path, cwd: &Path, repo_path: &str) -> String {

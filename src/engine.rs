@@ -140,9 +140,23 @@ impl Resolver<'_> {
     fn diagnostic(&self, f: &Finding) -> Option<Diagnostic> {
         let (span, key_path) = self.resolve(&f.primary)?;
         let at = self.position(span)?;
+        // A value that came through Flux substitution: say where each variable was defined.
+        let mut substituted = Vec::new();
+        if let Loc::Node { doc, .. } | Loc::Path { doc, .. } = &f.primary {
+            if let Some(sub) = self.index.substitution_at(*doc, &key_path) {
+                for (name, def) in &sub.vars {
+                    if let Some(p) = def.and_then(|d| self.position(d)) {
+                        substituted.push(Related {
+                            at: p,
+                            message: format!("`${{{name}}}` is defined here"),
+                        });
+                    }
+                }
+            }
+        }
         let object = f.object.and_then(|i| self.object_ref(i));
         let fingerprint = self.fingerprint(f, &at, object.as_ref(), &key_path);
-        let related = f
+        let mut related: Vec<Related> = f
             .related
             .iter()
             .filter_map(|(loc, msg)| {
@@ -153,6 +167,7 @@ impl Resolver<'_> {
                 })
             })
             .collect();
+        related.extend(substituted);
         Some(Diagnostic {
             code: f.rule.code,
             name: f.rule.name,

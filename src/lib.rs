@@ -16,6 +16,7 @@ pub mod infra;
 pub mod load;
 pub mod model;
 pub mod pipeline;
+pub mod render;
 pub mod report;
 pub mod rules;
 pub mod source;

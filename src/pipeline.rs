@@ -7,7 +7,7 @@ use crate::config::{Config, SeverityOverride};
 use crate::diagnostics::Diagnostic;
 use crate::discover::{self, IoProblem};
 use crate::engine;
-use crate::index::{Index, Role};
+use crate::index::Index;
 use crate::load;
 use crate::report::Summary;
 use crate::rules::cnpg900_unused_suppression as unused_suppression;
@@ -59,7 +59,7 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
     let summary = Summary {
         files: index.sources.len(),
         documents: index.document_count,
-        objects: index.docs.iter().filter(|d| d.role == Role::Object).count(),
+        objects: index.instances.len(),
         ..Summary::default()
     };
     LintResult {

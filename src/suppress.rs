@@ -114,7 +114,13 @@ fn directives(index: &Index) -> Vec<Directive> {
             ));
         }
     }
-    for (i, doc) in index.docs.iter().enumerate() {
+    // Annotations count on the objects that are linted: rendered objects, and source
+    // documents no Kustomization applies (a rendered object's source carries it too).
+    let mut instance_docs: Vec<DocId> = index.instances.iter().map(|i| i.doc).collect();
+    instance_docs.sort_unstable();
+    instance_docs.dedup();
+    for i in instance_docs {
+        let Some(doc) = index.doc(i) else { continue };
         let Some(node) = doc.root.at(&["metadata", "annotations", ANNOTATION]) else {
             continue;
         };
@@ -124,7 +130,7 @@ fn directives(index: &Index) -> Vec<Directive> {
         let (codes, reason) = split_codes(value);
         out.push(directive(
             node.span.file,
-            Scope::Object(i as DocId),
+            Scope::Object(i),
             node.span,
             codes,
             reason,
@@ -206,9 +212,25 @@ pub fn apply(index: &Index, diagnostics: &mut [Diagnostic], ran: &[&str]) -> Vec
             }
         }
     }
+    // One annotation rendered into several contexts is one suppression: used if any copy is.
+    let used_anywhere: std::collections::HashSet<(Span, &str)> = dirs
+        .iter()
+        .flat_map(|d| {
+            d.codes
+                .iter()
+                .zip(&d.used)
+                .filter(|(_, u)| **u)
+                .map(move |((w, _), _)| (d.span, w.as_str()))
+        })
+        .collect();
     let mut unused = Vec::new();
+    let mut reported: std::collections::HashSet<(Span, &str)> = std::collections::HashSet::new();
     for d in &dirs {
         for ((written, code), used) in d.codes.iter().zip(&d.used) {
+            let key = (d.span, written.as_str());
+            if *used || used_anywhere.contains(&key) || !reported.insert(key) {
+                continue;
+            }
             let message = match code {
                 None => format!(
                     "`{written}` in this suppression is not a cnpg-lint rule; `cnpg-lint rules` \

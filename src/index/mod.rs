@@ -37,7 +37,7 @@ pub enum Role {
 #[derive(Debug)]
 pub struct Doc {
     pub file: FileId,
-    /// Position in its file, counting from 0.
+    /// Position in its file, counting from 0; `usize::MAX` for rendered documents.
     pub index: usize,
     pub root: Node,
     pub header: Option<Header>,
@@ -85,6 +85,10 @@ pub struct Index {
     pub comments: Vec<Vec<crate::yaml::Comment>>,
     by_name: HashMap<(Kind, String, String), Vec<InstId>>,
     by_namespace: HashMap<(Kind, String), Vec<InstId>>,
+    /// One entry per Flux Kustomization build, in render order.
+    pub builds: Vec<crate::render::flux::KsBuild>,
+    /// Substitution records of rendered documents, indexed from the first rendered document.
+    pub substitutions: Vec<Vec<crate::render::Substitution>>,
 }
 
 impl Index {
@@ -178,8 +182,95 @@ impl Index {
                 idx.syntax.push(problem);
             }
         }
-        idx.build_instances();
+        idx.render();
         idx
+    }
+
+    /// Renders every Flux Kustomization and makes its objects the index's instances; objects no
+    /// Kustomization applies stay instances of their own.
+    fn render(&mut self) {
+        let file_by_path: HashMap<&str, FileId> = self
+            .sources
+            .iter()
+            .map(|(id, f)| (f.repo_path.as_str(), id))
+            .collect();
+        let kustomization_in = self.kustomization_dirs();
+        let yaml_files: Vec<(&str, FileId)> = self
+            .sources
+            .iter()
+            .filter(|(_, f)| {
+                crate::discover::file_kind(std::path::Path::new(&f.repo_path))
+                    == Some(crate::discover::FileKind::Yaml)
+            })
+            .map(|(id, f)| (f.repo_path.as_str(), id))
+            .collect();
+        let mut docs_by_file: Vec<Vec<DocId>> = vec![Vec::new(); self.sources.len()];
+        for (i, d) in self.docs.iter().enumerate() {
+            if let Some(v) = docs_by_file.get_mut(d.file as usize) {
+                v.push(i as DocId);
+            }
+        }
+        let tree = ownership::Tree {
+            sources: &self.sources,
+            docs: &self.docs,
+            docs_by_file: &docs_by_file,
+            file_by_path: &file_by_path,
+            kustomization_in: &kustomization_in,
+            yaml_files: &yaml_files,
+        };
+        let base = self.docs.len() as DocId;
+        let rendered = crate::render::flux::render_all(
+            &tree,
+            &self.ownership.roots,
+            &self.ownership.own_sources,
+            self.root.clone(),
+            base,
+        );
+        let crate::render::flux::Rendered {
+            docs,
+            builds,
+            used_sources,
+            substitutions,
+        } = rendered;
+        self.docs.extend(docs);
+        self.substitutions = substitutions;
+        self.ownership.applies.clear();
+        for b in &builds {
+            let applied: Vec<(DocId, Option<NameVal>)> = b
+                .objects
+                .iter()
+                .map(|&d| {
+                    let ns = self
+                        .doc(d)
+                        .and_then(|doc| doc.header.as_ref()?.namespace.clone());
+                    (d, ns)
+                })
+                .collect();
+            self.ownership.applies.insert(b.ks, applied);
+            for &d in &b.objects {
+                let namespace = self
+                    .doc(d)
+                    .and_then(|doc| doc.header.as_ref()?.namespace.clone());
+                self.instances.push(Instance {
+                    doc: d,
+                    owner: Some(b.ks),
+                    namespace,
+                    contexts: vec![b.group],
+                });
+            }
+        }
+        self.builds = builds;
+        for (i, doc) in self.docs.iter().enumerate().take(base as usize) {
+            if doc.role == Role::Object && !used_sources.contains(&(i as DocId)) {
+                self.instances.push(Instance {
+                    doc: i as DocId,
+                    owner: None,
+                    namespace: doc.header.as_ref().and_then(|h| h.namespace.clone()),
+                    contexts: Vec::new(),
+                });
+            }
+        }
+        self.index_instances();
     }
 
     fn kustomization_dirs(&self) -> HashMap<&str, FileId> {
@@ -312,38 +403,7 @@ impl Index {
         false
     }
 
-    fn build_instances(&mut self) {
-        let mut owners: HashMap<DocId, Vec<(DocId, Option<NameVal>)>> = HashMap::new();
-        for (&ks, applied) in &self.ownership.applies {
-            for (d, ns) in applied {
-                owners.entry(*d).or_default().push((ks, ns.clone()));
-            }
-        }
-        for (i, doc) in self.docs.iter().enumerate() {
-            let doc_id = i as DocId;
-            if doc.role != Role::Object {
-                continue;
-            }
-            let own_ns = doc.header.as_ref().and_then(|h| h.namespace.clone());
-            match owners.get(&doc_id) {
-                None => self.instances.push(Instance {
-                    doc: doc_id,
-                    owner: None,
-                    namespace: own_ns,
-                    contexts: Vec::new(),
-                }),
-                Some(list) => {
-                    for (ks, forced) in list {
-                        self.instances.push(Instance {
-                            doc: doc_id,
-                            owner: Some(*ks),
-                            namespace: forced.clone().or_else(|| own_ns.clone()),
-                            contexts: self.ownership.contexts.get(ks).cloned().unwrap_or_default(),
-                        });
-                    }
-                }
-            }
-        }
+    fn index_instances(&mut self) {
         for (i, inst) in self.instances.iter().enumerate() {
             let Some(doc) = self.docs.get(inst.doc as usize) else {
                 continue;
@@ -369,6 +429,64 @@ impl Index {
                     .push(i as InstId);
             }
         }
+    }
+
+    /// Builds a kustomize directory on its own (no Flux overlay, no substitution).
+    pub fn render_directory(&self, dir: &str) -> (Vec<Node>, Vec<crate::render::Problem>) {
+        let file_by_path: HashMap<&str, FileId> = self
+            .sources
+            .iter()
+            .map(|(id, f)| (f.repo_path.as_str(), id))
+            .collect();
+        let kustomization_in = self.kustomization_dirs();
+        let yaml_files: Vec<(&str, FileId)> = self
+            .sources
+            .iter()
+            .filter(|(_, f)| {
+                crate::discover::file_kind(std::path::Path::new(&f.repo_path))
+                    == Some(crate::discover::FileKind::Yaml)
+            })
+            .map(|(id, f)| (f.repo_path.as_str(), id))
+            .collect();
+        let mut docs_by_file: Vec<Vec<DocId>> = vec![Vec::new(); self.sources.len()];
+        for (i, d) in self.docs.iter().enumerate() {
+            // Rendered documents are not part of any file.
+            if d.index == usize::MAX {
+                continue;
+            }
+            if let Some(v) = docs_by_file.get_mut(d.file as usize) {
+                v.push(i as DocId);
+            }
+        }
+        let tree = ownership::Tree {
+            sources: &self.sources,
+            docs: &self.docs,
+            docs_by_file: &docs_by_file,
+            file_by_path: &file_by_path,
+            kustomization_in: &kustomization_in,
+            yaml_files: &yaml_files,
+        };
+        let mut builder = crate::render::build::Builder::new(&tree, self.root.clone());
+        let objects = builder.build_top(
+            dir,
+            &crate::render::build::Overlay::default(),
+            Span::default(),
+        );
+        (
+            objects.into_iter().map(|o| o.root).collect(),
+            builder.problems,
+        )
+    }
+
+    /// The substitution that produced the value at `path` of a rendered document, if any.
+    pub fn substitution_at(
+        &self,
+        doc: DocId,
+        path: &[crate::diagnostics::Seg],
+    ) -> Option<&crate::render::Substitution> {
+        let base = self.docs.len().checked_sub(self.substitutions.len())?;
+        let i = (doc as usize).checked_sub(base)?;
+        self.substitutions.get(i)?.iter().find(|s| s.path == path)
     }
 
     pub fn doc(&self, id: DocId) -> Option<&Doc> {

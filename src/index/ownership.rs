@@ -37,6 +37,10 @@ pub struct Ownership {
     /// Context ids of each Flux Kustomization document.
     pub contexts: HashMap<DocId, Vec<u32>>,
     pub unresolved: Vec<Unresolved>,
+    /// Root Kustomizations (applied by no other), with their context id, in document order.
+    pub roots: Vec<(DocId, u32)>,
+    /// The sources (kind, name) that deliver this repository.
+    pub own_sources: Vec<(String, String)>,
 }
 
 /// What the ownership walk needs to know about the repository's files.
@@ -75,6 +79,11 @@ pub fn compute(tree: &Tree<'_>) -> Ownership {
         .map(|(i, _)| i as DocId)
         .collect();
     let own_sources = own_sources(tree, &flux_docs);
+    own.own_sources = own_sources
+        .iter()
+        .map(|(k, n)| (k.to_string(), n.to_string()))
+        .collect();
+    own.own_sources.sort();
     for &ks in &flux_docs {
         let source = tree
             .docs
@@ -106,7 +115,9 @@ pub fn compute(tree: &Tree<'_>) -> Ownership {
         own.unresolved.extend(b.unresolved);
         own.applies.insert(ks, b.out);
     }
-    own.contexts = contexts(tree, &flux_docs, &own.applies);
+    let (contexts, roots) = contexts(tree, &flux_docs, &own.applies);
+    own.contexts = contexts;
+    own.roots = roots;
     own
 }
 
@@ -307,7 +318,10 @@ impl Build<'_, '_> {
 
 /// YAML files below `dir`, from the sorted file list. Files sharing the prefix `dir/` are
 /// contiguous in sort order (a sibling such as `dir-x/` may sort between `dir` and `dir/`).
-fn files_below<'t>(tree: &'t Tree<'_>, dir: &str) -> impl Iterator<Item = (&'t str, FileId)> + 't {
+pub fn files_below<'t>(
+    tree: &'t Tree<'_>,
+    dir: &str,
+) -> impl Iterator<Item = (&'t str, FileId)> + 't {
     let files = tree.yaml_files;
     let prefix = if dir.is_empty() {
         String::new()
@@ -344,7 +358,7 @@ fn contexts(
     tree: &Tree<'_>,
     flux_docs: &[DocId],
     applies: &BTreeMap<DocId, Vec<(DocId, Option<NameVal>)>>,
-) -> HashMap<DocId, Vec<u32>> {
+) -> (ContextMap, Vec<(DocId, u32)>) {
     let is_ks: HashSet<DocId> = flux_docs.iter().copied().collect();
     let mut children: HashMap<DocId, Vec<DocId>> = HashMap::new();
     let mut parents: HashMap<DocId, Vec<DocId>> = HashMap::new();
@@ -415,8 +429,17 @@ fn contexts(
     for v in out.values_mut() {
         v.sort_unstable();
     }
-    out
+    let mut root_list: Vec<(DocId, u32)> = Vec::new();
+    for (i, (doc, _)) in roots.iter().enumerate() {
+        let g = find(&mut group, i) as u32;
+        root_list.push((*doc, g));
+    }
+    root_list.sort_unstable();
+    (out, root_list)
 }
+
+/// Context ids per Flux Kustomization document.
+type ContextMap = HashMap<DocId, Vec<u32>>;
 
 /// Is `dir/<name>` a kustomization file name?
 pub fn is_kustomization_file(repo_path: &str) -> bool {

@@ -1,0 +1,697 @@
+//! `kustomize build` over span trees: resources, components, generators and the built-in
+//! transformers in kustomize's order (strategic-merge patches, patches, namespace, prefix and
+//! suffix, labels, annotations, JSON 6902 patches, replicas, images). Every object keeps the
+//! spans of the files its values came from.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use super::generate::{self, Behavior};
+use super::patch;
+use super::select::Selector;
+use super::transform::{self, ImageRule};
+use super::{embedded_docs, Problem, RObject};
+use crate::index::ownership::files_below;
+use crate::index::ownership::Tree;
+use crate::index::{paths, Role};
+use crate::model::flux::{classify_resource, ResourceRef};
+use crate::model::value::text;
+use crate::model::Val;
+use crate::source::{FileId, Span};
+use crate::yaml::Node;
+
+/// Kustomization visits per top-level build; includes of one base from several overlays are
+/// legal and rebuilt, so this bounds pathological graphs.
+const VISIT_BUDGET: usize = 20_000;
+
+/// What a Flux Kustomization adds to the kustomization it builds (Flux edits the
+/// kustomization.yaml it finds, or the one it generates, before building).
+#[derive(Default)]
+pub struct Overlay<'a> {
+    pub namespace: Option<(String, Span)>,
+    pub patches: Vec<&'a Node>,
+    pub components: Vec<(String, Span)>,
+    pub images: Vec<&'a Node>,
+    pub name_prefix: Option<(String, Span)>,
+    pub name_suffix: Option<(String, Span)>,
+    pub labels: Vec<(String, String, Span)>,
+    pub annotations: Vec<(String, String, Span)>,
+}
+
+pub struct Builder<'t, 'a> {
+    pub tree: &'t Tree<'a>,
+    pub root_dir: PathBuf,
+    stack: HashSet<FileId>,
+    visits: usize,
+    pub problems: Vec<Problem>,
+    /// Set when something could not be read (remote resources, placeholders).
+    pub partial: bool,
+}
+
+impl<'t, 'a> Builder<'t, 'a> {
+    pub fn new(tree: &'t Tree<'a>, root_dir: PathBuf) -> Self {
+        Builder {
+            tree,
+            root_dir,
+            stack: HashSet::new(),
+            visits: 0,
+            problems: Vec::new(),
+            partial: false,
+        }
+    }
+
+    fn problem(&mut self, span: Span, message: impl Into<String>) {
+        self.problems.push(Problem {
+            span,
+            message: message.into(),
+        });
+    }
+
+    /// Builds a directory (repository-relative) as a top-level build: its kustomization file,
+    /// or the kustomization Flux generates, with generated names hashed at the end.
+    pub fn build_top(&mut self, dir: &str, overlay: &Overlay<'_>, at: Span) -> Vec<RObject> {
+        self.visits = 0;
+        let mut objs = Vec::new();
+        match self.tree.kustomization_in.get(dir).copied() {
+            Some(k) => self.kustomization(k, &mut objs, overlay),
+            None => {
+                if !self.dir_exists(dir) {
+                    self.problem(at, format!("path `{dir}` does not exist in the repository"));
+                    return objs;
+                }
+                self.generated(dir, &mut objs);
+                let empty_k: Option<&Node> = None;
+                self.transformers(empty_k, dir, &mut objs, overlay);
+            }
+        }
+        for o in objs.iter_mut().filter(|o| o.hash_suffix) {
+            let hash = generate::name_hash(&o.root);
+            let span = o.root.span;
+            if let Some(meta) = transform::child_map(&mut o.root, "metadata", span) {
+                if let Some(e) = meta.entry("name").map(|e| e.value.clone()) {
+                    if let Some(name) = e.as_str() {
+                        let hashed = transform::scalar(&format!("{name}-{hash}"), e.span);
+                        transform::set(meta, "name", hashed, e.span);
+                    }
+                }
+            }
+        }
+        objs
+    }
+
+    fn dir_exists(&self, dir: &str) -> bool {
+        dir.is_empty()
+            || self.tree.kustomization_in.contains_key(dir)
+            || files_below(self.tree, dir).next().is_some()
+    }
+
+    /// Flux's generated kustomization: every YAML file below `dir`, and each subdirectory that
+    /// has its own kustomization file as one resource.
+    fn generated(&mut self, dir: &str, objs: &mut Vec<RObject>) {
+        let tree = self.tree;
+        let mut units: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        let mut files: Vec<FileId> = Vec::new();
+        for (path, file) in files_below(tree, dir) {
+            match topmost_unit(tree, dir, paths::parent(path)) {
+                Some(u) => {
+                    units.insert(u);
+                }
+                None => files.push(file),
+            }
+        }
+        for f in files {
+            self.file(f, objs);
+        }
+        for u in units {
+            if let Some(&k) = tree.kustomization_in.get(u) {
+                let mut sub = Vec::new();
+                self.kustomization(k, &mut sub, &Overlay::default());
+                objs.append(&mut sub);
+            }
+        }
+    }
+
+    /// The Kubernetes objects of one file, as they are written.
+    fn file(&mut self, file: FileId, objs: &mut Vec<RObject>) {
+        for &d in self
+            .tree
+            .docs_by_file
+            .get(file as usize)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            let Some(doc) = self.tree.docs.get(d as usize) else {
+                continue;
+            };
+            if matches!(doc.role, Role::Object | Role::Patch) {
+                objs.push(RObject::from_source(d, doc));
+            }
+        }
+    }
+
+    fn kustomization(&mut self, kfile: FileId, objs: &mut Vec<RObject>, overlay: &Overlay<'_>) {
+        self.visits += 1;
+        if self.visits > VISIT_BUDGET || !self.stack.insert(kfile) {
+            return;
+        }
+        let tree = self.tree;
+        let dir = tree
+            .sources
+            .get(kfile)
+            .map(|s| paths::parent(&s.repo_path).to_string())
+            .unwrap_or_default();
+        let k: Option<&Node> = tree
+            .docs_by_file
+            .get(kfile as usize)
+            .and_then(|d| d.first())
+            .and_then(|&d| tree.docs.get(d as usize))
+            .map(|d| &d.root);
+        self.accumulate(k, &dir, objs, overlay);
+        self.stack.remove(&kfile);
+    }
+
+    /// Resources, components, generators, then transformers, as kustomize accumulates a
+    /// kustomization (components apply to everything accumulated before them).
+    fn accumulate(
+        &mut self,
+        k: Option<&Node>,
+        dir: &str,
+        objs: &mut Vec<RObject>,
+        overlay: &Overlay<'_>,
+    ) {
+        let Some(k) = k else {
+            self.transformers(None, dir, objs, overlay);
+            return;
+        };
+        for key in ["resources", "bases"] {
+            for r in k.get(key).and_then(Node::as_seq).unwrap_or(&[]) {
+                self.resource(r, dir, objs);
+            }
+        }
+        let mut components: Vec<(String, Span)> = k
+            .get("components")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|c| Some((c.as_str()?.to_string(), c.span)))
+            .collect();
+        components.extend(overlay.components.iter().cloned());
+        for (c, span) in components {
+            if matches!(classify_resource(&c), ResourceRef::Remote(_)) {
+                self.partial = true;
+                self.problem(
+                    span,
+                    format!("remote component `{c}` is not fetched; its content is unknown"),
+                );
+                continue;
+            }
+            match paths::join(dir, &c)
+                .and_then(|t| self.tree.kustomization_in.get(t.as_str()).copied())
+            {
+                Some(kf) => self.kustomization(kf, objs, &Overlay::default()),
+                None => self.problem(span, format!("component `{c}` has no kustomization file")),
+            }
+        }
+        self.generators(k, dir, objs);
+        self.transformers(Some(k), dir, objs, overlay);
+    }
+
+    fn resource(&mut self, r: &Node, dir: &str, objs: &mut Vec<RObject>) {
+        let Some(entry) = text(r) else { return };
+        let Val::Known(entry) = entry else {
+            self.partial = true;
+            self.problem(r.span, "resource path holds a substitution placeholder");
+            return;
+        };
+        match classify_resource(entry) {
+            ResourceRef::Remote(url) => {
+                self.partial = true;
+                self.problem(
+                    r.span,
+                    format!("remote resource `{url}` is not fetched; its content is unknown"),
+                );
+            }
+            ResourceRef::Local(rel) => match paths::join(dir, &rel) {
+                None => self.problem(
+                    r.span,
+                    format!("resource `{rel}` is outside the repository"),
+                ),
+                Some(target) => {
+                    if let Some(&f) = self.tree.file_by_path.get(target.as_str()) {
+                        self.file(f, objs);
+                    } else if let Some(&kf) = self.tree.kustomization_in.get(target.as_str()) {
+                        let mut sub = Vec::new();
+                        self.kustomization(kf, &mut sub, &Overlay::default());
+                        objs.append(&mut sub);
+                    } else {
+                        self.problem(r.span, format!("resource `{rel}` does not exist"));
+                    }
+                }
+            },
+        }
+    }
+
+    fn generators(&mut self, k: &Node, dir: &str, objs: &mut Vec<RObject>) {
+        let options = k.get("generatorOptions");
+        let disk_dir = self.root_dir.join(dir);
+        for (key, secret) in [("configMapGenerator", false), ("secretGenerator", true)] {
+            for g in k.get(key).and_then(Node::as_seq).unwrap_or(&[]) {
+                match generate::generate(g, secret, &disk_dir, options) {
+                    Err((message, span)) => {
+                        self.partial = true;
+                        self.problem(span, message);
+                    }
+                    Ok(generated) => {
+                        let kind = if secret { "Secret" } else { "ConfigMap" };
+                        let name = generated
+                            .root
+                            .at(&["metadata", "name"])
+                            .and_then(Node::as_str)
+                            .unwrap_or("")
+                            .to_string();
+                        let existing = objs.iter().position(|o| {
+                            transform::kind_of(&o.root) == kind
+                                && o.root.at(&["metadata", "name"]).and_then(Node::as_str)
+                                    == Some(name.as_str())
+                        });
+                        match (generated.behavior, existing) {
+                            (Behavior::Merge, Some(i)) => {
+                                if let Some(o) = objs.get_mut(i) {
+                                    for field in ["data", "binaryData"] {
+                                        if let Some(src) =
+                                            generated.root.get(field).and_then(Node::as_map)
+                                        {
+                                            let span = o.root.span;
+                                            if let Some(m) =
+                                                transform::child_map(&mut o.root, field, span)
+                                            {
+                                                for e in src {
+                                                    if let Some(key) = e.key.as_str() {
+                                                        transform::set(
+                                                            m,
+                                                            key,
+                                                            e.value.clone(),
+                                                            e.key.span,
+                                                        );
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            (Behavior::Replace, Some(i)) => {
+                                if let Some(o) = objs.get_mut(i) {
+                                    o.root = generated.root;
+                                    o.hash_suffix = generated.hash_suffix;
+                                }
+                            }
+                            (Behavior::Merge | Behavior::Replace, None) => {
+                                self.problem(
+                                    g.span,
+                                    format!(
+                                        "no {kind} `{name}` to {} in the resources",
+                                        if generated.behavior == Behavior::Merge {
+                                            "merge into"
+                                        } else {
+                                            "replace"
+                                        }
+                                    ),
+                                );
+                            }
+                            (Behavior::Create, _) => objs.push(RObject::generated(
+                                generated.root,
+                                g.span.file,
+                                generated.hash_suffix,
+                            )),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn transformers(
+        &mut self,
+        k: Option<&Node>,
+        dir: &str,
+        objs: &mut Vec<RObject>,
+        overlay: &Overlay<'_>,
+    ) {
+        let get = |key: &str| k.and_then(|k| k.get(key));
+        // patchesStrategicMerge: file paths or inline patches, targeted by their own identity.
+        for p in get("patchesStrategicMerge")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+        {
+            for patch in self.patch_docs(p, dir, true) {
+                self.smp_by_identity(&patch, objs);
+            }
+        }
+        let mut patch_entries: Vec<(&Node, String)> = get("patches")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .map(|p| (p, dir.to_string()))
+            .collect();
+        patch_entries.extend(overlay.patches.iter().map(|p| (*p, dir.to_string())));
+        for (entry, pdir) in patch_entries {
+            self.patch_entry(entry, &pdir, objs, false);
+        }
+        // Namespace: the Flux targetNamespace replaces the kustomization's.
+        let ns = overlay
+            .namespace
+            .clone()
+            .or_else(|| get("namespace").and_then(|n| Some((n.as_str()?.to_string(), n.span))));
+        if let Some((ns, span)) = ns {
+            if crate::model::value::has_placeholder(&ns) {
+                self.partial = true;
+            }
+            for o in objs.iter_mut() {
+                transform::namespace(&mut o.root, &ns, span);
+            }
+        }
+        let affix = |key: &str, over: &Option<(String, Span)>| {
+            over.clone()
+                .or_else(|| get(key).and_then(|n| Some((n.as_str()?.to_string(), n.span))))
+        };
+        let prefix = affix("namePrefix", &overlay.name_prefix);
+        let suffix = affix("nameSuffix", &overlay.name_suffix);
+        if prefix.is_some() || suffix.is_some() {
+            let span = prefix
+                .as_ref()
+                .or(suffix.as_ref())
+                .map(|p| p.1)
+                .unwrap_or_default();
+            let (p, s) = (
+                prefix.as_ref().map_or("", |p| p.0.as_str()),
+                suffix.as_ref().map_or("", |s| s.0.as_str()),
+            );
+            for o in objs.iter_mut() {
+                transform::prefix_suffix(&mut o.root, p, s, span);
+            }
+        }
+        // commonLabels (selectors included), then `labels` entries.
+        if let Some(pairs) = get("commonLabels").map(pairs_of) {
+            for o in objs.iter_mut() {
+                transform::labels(&mut o.root, &pairs, true, false);
+            }
+        }
+        for l in get("labels").and_then(Node::as_seq).unwrap_or(&[]) {
+            let pairs = l.get("pairs").map(pairs_of).unwrap_or_default();
+            let flag = |k: &str| {
+                l.get(k)
+                    .and_then(|n| n.as_scalar()?.as_bool())
+                    .unwrap_or(false)
+            };
+            for o in objs.iter_mut() {
+                transform::labels(
+                    &mut o.root,
+                    &pairs,
+                    flag("includeSelectors"),
+                    flag("includeTemplates"),
+                );
+            }
+        }
+        if !overlay.labels.is_empty() {
+            for o in objs.iter_mut() {
+                transform::labels(&mut o.root, &overlay.labels, false, false);
+            }
+        }
+        let mut annotations = get("commonAnnotations").map(pairs_of).unwrap_or_default();
+        annotations.extend(overlay.annotations.iter().cloned());
+        if !annotations.is_empty() {
+            for o in objs.iter_mut() {
+                transform::annotations(&mut o.root, &annotations);
+            }
+        }
+        for entry in get("patchesJson6902").and_then(Node::as_seq).unwrap_or(&[]) {
+            self.patch_entry(entry, dir, objs, true);
+        }
+        for r in get("replicas").and_then(Node::as_seq).unwrap_or(&[]) {
+            if let (Some(name), Some(count)) = (
+                r.get("name").and_then(Node::as_str),
+                r.get("count").and_then(Node::as_str),
+            ) {
+                for o in objs.iter_mut() {
+                    transform::replicas(&mut o.root, name, count, r.span);
+                }
+            }
+        }
+        let mut rules: Vec<ImageRule> = Vec::new();
+        for img in get("images")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .chain(overlay.images.iter().copied())
+        {
+            let s = |k: &str| img.get(k).and_then(Node::as_str).map(str::to_string);
+            if let Some(name) = s("name") {
+                rules.push(ImageRule {
+                    name,
+                    new_name: s("newName"),
+                    new_tag: s("newTag"),
+                    digest: s("digest"),
+                    span: img.span,
+                });
+            }
+        }
+        if !rules.is_empty() {
+            for o in objs.iter_mut() {
+                transform::images(&mut o.root, &rules);
+            }
+        }
+    }
+
+    /// The documents of a patch: an inline string, or a file relative to `dir`.
+    fn patch_docs(&mut self, p: &Node, dir: &str, may_be_path: bool) -> Vec<Node> {
+        let Some(s) = p.as_str() else {
+            // An inline mapping written directly in the list (rare, but valid).
+            return if p.as_map().is_some() || p.as_seq().is_some() {
+                vec![p.clone()]
+            } else {
+                Vec::new()
+            };
+        };
+        if may_be_path && !s.contains('\n') {
+            return self.patch_file(s, dir, p.span);
+        }
+        embedded_docs(p, self.tree.sources)
+    }
+
+    fn patch_file(&mut self, rel: &str, dir: &str, span: Span) -> Vec<Node> {
+        let Some(f) =
+            paths::join(dir, rel).and_then(|t| self.tree.file_by_path.get(t.as_str()).copied())
+        else {
+            self.problem(span, format!("patch file `{rel}` does not exist"));
+            return Vec::new();
+        };
+        self.tree
+            .docs_by_file
+            .get(f as usize)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|&d| self.tree.docs.get(d as usize).map(|doc| doc.root.clone()))
+            .collect()
+    }
+
+    /// One entry of `patches` (or `patchesJson6902` when `json`): `path` or `patch`, and an
+    /// optional `target`.
+    fn patch_entry(&mut self, entry: &Node, dir: &str, objs: &mut Vec<RObject>, json: bool) {
+        let docs = match (entry.get("path"), entry.get("patch")) {
+            (Some(path), _) => match path.as_str() {
+                Some(rel) => self.patch_file(rel, dir, path.span),
+                None => Vec::new(),
+            },
+            (None, Some(inline)) => self.patch_docs(inline, dir, false),
+            (None, None) => {
+                self.problem(entry.span, "patch without `path` or `patch`");
+                return;
+            }
+        };
+        let selector = match entry.get("target") {
+            Some(t) => match Selector::from_node(t) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    self.partial = true;
+                    self.problem(t.span, e);
+                    return;
+                }
+            },
+            None => None,
+        };
+        for patch in docs {
+            let is_ops = json || patch.as_seq().is_some();
+            match (&selector, is_ops) {
+                (Some(sel), true) => {
+                    for o in objs.iter_mut().filter(|o| sel.matches(&o.root)) {
+                        if let Err(e) = patch::json6902(&mut o.root, &patch) {
+                            self.problems.push(Problem {
+                                span: e.span,
+                                message: e.message,
+                            });
+                        }
+                    }
+                }
+                (None, true) => self.problem(entry.span, "a JSON 6902 patch needs a `target`"),
+                (Some(sel), false) => {
+                    let allow = |k: &str| {
+                        entry
+                            .at(&["options", k])
+                            .and_then(|n| n.as_scalar()?.as_bool())
+                            .unwrap_or(false)
+                    };
+                    let (name_change, kind_change) =
+                        (allow("allowNameChange"), allow("allowKindChange"));
+                    let mut keep = Vec::with_capacity(objs.len());
+                    for mut o in objs.drain(..) {
+                        if sel.matches(&o.root) {
+                            match smp_keeping_identity(
+                                &mut o.root,
+                                &patch,
+                                name_change,
+                                kind_change,
+                            ) {
+                                Ok(true) => keep.push(o),
+                                Ok(false) => {}
+                                Err(e) => {
+                                    self.problems.push(Problem {
+                                        span: e.span,
+                                        message: e.message,
+                                    });
+                                    keep.push(o);
+                                }
+                            }
+                        } else {
+                            keep.push(o);
+                        }
+                    }
+                    *objs = keep;
+                }
+                (None, false) => self.smp_by_identity(&patch, objs),
+            }
+        }
+    }
+
+    /// A strategic-merge patch without a target applies to the object it names.
+    fn smp_by_identity(&mut self, patch: &Node, objs: &mut Vec<RObject>) {
+        let id = |n: &Node| {
+            let api = n.get("apiVersion").and_then(Node::as_str).unwrap_or("");
+            let group = api.rsplit_once('/').map_or("", |(g, _)| g).to_string();
+            (
+                group,
+                transform::kind_of(n).to_string(),
+                n.at(&["metadata", "name"])
+                    .and_then(Node::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        };
+        let want = id(patch);
+        let want_ns = patch.at(&["metadata", "namespace"]).and_then(Node::as_str);
+        let mut found = false;
+        let mut keep = Vec::with_capacity(objs.len());
+        for mut o in objs.drain(..) {
+            let ns = o.root.at(&["metadata", "namespace"]).and_then(Node::as_str);
+            if id(&o.root) == want && want_ns.is_none_or(|w| ns == Some(w)) {
+                found = true;
+                match smp_keeping_identity(&mut o.root, patch, false, false) {
+                    Ok(true) => keep.push(o),
+                    Ok(false) => {}
+                    Err(e) => {
+                        self.problems.push(Problem {
+                            span: e.span,
+                            message: e.message,
+                        });
+                        keep.push(o);
+                    }
+                }
+            } else {
+                keep.push(o);
+            }
+        }
+        *objs = keep;
+        if !found {
+            self.problem(
+                patch.span,
+                format!(
+                    "patch for {} `{}` matches no resource; kustomize fails the build",
+                    want.1, want.2
+                ),
+            );
+        }
+    }
+}
+
+/// A strategic-merge patch as kustomize applies one: the patch's own apiVersion, kind, name and
+/// namespace do not rename the target (a patch named `not-used` is common), unless the patch
+/// entry allows a name or kind change. Schema lookups are by kind, and custom resources have
+/// none, so every object is patched with schema lookups on.
+fn smp_keeping_identity(
+    root: &mut Node,
+    patch: &Node,
+    allow_name_change: bool,
+    allow_kind_change: bool,
+) -> Result<bool, patch::PatchError> {
+    let keep = |p: &[&str]| root.at(p).cloned();
+    let api = keep(&["apiVersion"]);
+    let kind = keep(&["kind"]);
+    let name = keep(&["metadata", "name"]);
+    let namespace = keep(&["metadata", "namespace"]);
+    let kept = patch::strategic_merge(root, patch, true)?;
+    if !kept {
+        return Ok(false);
+    }
+    let span = root.span;
+    if !allow_kind_change {
+        for (k, v) in [("apiVersion", api), ("kind", kind)] {
+            if let Some(v) = v {
+                transform::set(root, k, v, span);
+            }
+        }
+    }
+    if let Some(meta) = transform::child_map(root, "metadata", span) {
+        if !allow_name_change {
+            if let Some(n) = name {
+                transform::set(meta, "name", n, span);
+            }
+        }
+        match namespace {
+            Some(ns) => transform::set(meta, "namespace", ns, span),
+            None => {
+                if let crate::yaml::Kind::Map(entries) = &mut meta.kind {
+                    entries.retain(|e| e.key.as_str() != Some("namespace"));
+                }
+            }
+        }
+    }
+    Ok(true)
+}
+
+fn pairs_of(n: &Node) -> Vec<(String, String, Span)> {
+    n.as_map()
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e.key.as_str()?.to_string(),
+                e.value.as_str().unwrap_or("").to_string(),
+                e.value.span,
+            ))
+        })
+        .collect()
+}
+
+/// The highest directory strictly below `top` and at or above `dir` with a kustomization.
+fn topmost_unit<'p>(tree: &Tree<'_>, top: &str, dir: &'p str) -> Option<&'p str> {
+    let mut found = None;
+    let mut cur = dir;
+    while cur != top && paths::is_within(cur, top) && !cur.is_empty() {
+        if tree.kustomization_in.contains_key(cur) {
+            found = Some(cur);
+        }
+        cur = paths::parent(cur);
+    }
+    found
+}

@@ -1,0 +1,497 @@
+//! Flux's part of rendering: the overlay a Flux Kustomization puts on its path, post-build
+//! substitution, and the order of builds (parents before children, so a child is built from
+//! the object its parent applies).
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
+
+use super::build::{Builder, Overlay};
+use super::envsubst::{self, Outcome};
+use super::generate::base64_decode;
+use super::{Problem, RObject, Substitution};
+use crate::diagnostics::Seg;
+use crate::index::ownership::Tree;
+use crate::index::{paths, Doc, DocId, Role};
+use crate::model::flux::FluxKustomization;
+use crate::model::value::text;
+use crate::model::{Header, Kind, Val};
+use crate::source::Span;
+use crate::yaml::{self, Kind as NodeKind, Node, Scalar, Style};
+
+pub const SUBSTITUTE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/substitute";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Everything was read and built.
+    Full,
+    /// Built, but some content is unknown (remote resources, unresolved variables).
+    Partial,
+    /// Not built: the path is missing or a placeholder, or the source is another repository.
+    Failed,
+}
+
+#[derive(Debug)]
+pub struct KsBuild {
+    /// The Flux Kustomization: a source document for roots, a rendered one for children.
+    pub ks: DocId,
+    pub group: u32,
+    /// The rendered objects, as document ids in the final index.
+    pub objects: Vec<DocId>,
+    pub problems: Vec<Problem>,
+    pub status: Status,
+}
+
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// New documents, numbered from `base` on.
+    pub docs: Vec<Doc>,
+    pub builds: Vec<KsBuild>,
+    /// Source documents that some build applies.
+    pub used_sources: HashSet<DocId>,
+    /// Substitution records per new document (same order as `docs`).
+    pub substitutions: Vec<Vec<Substitution>>,
+}
+
+/// A variable's value and where it was defined.
+struct Var {
+    value: String,
+    at: Option<Span>,
+}
+
+/// Variables of one Flux Kustomization.
+#[derive(Default)]
+struct Vars {
+    known: HashMap<String, Var>,
+    /// A source could not be read (missing, SOPS-encrypted): any name may be defined.
+    incomplete: bool,
+}
+
+pub fn render_all(
+    tree: &Tree<'_>,
+    roots: &[(DocId, u32)],
+    own_sources: &[(String, String)],
+    root_dir: PathBuf,
+    base: DocId,
+) -> Rendered {
+    let mut out = Rendered::default();
+    let mut queue: VecDeque<(Node, DocId, u32)> = VecDeque::new();
+    let mut visited: HashSet<(u32, String, String)> = HashSet::new();
+    for &(doc, group) in roots {
+        if let Some(d) = tree.docs.get(doc as usize) {
+            visited.insert((group, ns_of(&d.root), name_of(&d.root)));
+            queue.push_back((d.root.clone(), doc, group));
+        }
+    }
+    // ConfigMaps and Secrets rendered so far, per context, for substituteFrom.
+    let mut rendered_data: HashMap<(u32, String, String, String), DocId> = HashMap::new();
+    let mut builder = Builder::new(tree, root_dir);
+    while let Some((ks_root, ks_doc, group)) = queue.pop_front() {
+        let view = FluxKustomization(&ks_root);
+        let mut build = KsBuild {
+            ks: ks_doc,
+            group,
+            objects: Vec::new(),
+            problems: Vec::new(),
+            status: Status::Full,
+        };
+        if let Some((kind, name)) = view.source_ref() {
+            if !own_sources.iter().any(|(k, n)| k == kind && n == name) {
+                build.status = Status::Failed;
+                build.problems.push(Problem {
+                    span: ks_root
+                        .at(&["spec", "sourceRef"])
+                        .map_or(ks_root.span, |n| n.span),
+                    message: format!(
+                        "source {kind}/{name} is another repository or artifact; not rendered"
+                    ),
+                });
+                out.builds.push(build);
+                continue;
+            }
+        }
+        let path_node = view.path();
+        let dir = match path_node.map(|p| p.value) {
+            None => Some(String::new()),
+            Some(Val::Known(p)) => paths::join("", p),
+            Some(Val::Unknown) => None,
+        };
+        let at = path_node.map_or(ks_root.span, |p| p.node.span);
+        let Some(dir) = dir else {
+            build.status = Status::Failed;
+            build.problems.push(Problem {
+                span: at,
+                message: "spec.path is a placeholder or leaves the repository; not rendered".into(),
+            });
+            out.builds.push(build);
+            continue;
+        };
+        let overlay = overlay_of(&ks_root);
+        builder.problems.clear();
+        builder.partial = false;
+        let mut objects = builder.build_top(&dir, &overlay, at);
+        build.problems.append(&mut builder.problems);
+        if builder.partial {
+            build.status = Status::Partial;
+        }
+        if objects.is_empty()
+            && build
+                .problems
+                .iter()
+                .any(|p| p.message.contains("does not exist"))
+        {
+            build.status = Status::Failed;
+        }
+        if ks_root.at(&["spec", "postBuild"]).is_some() {
+            let vars = collect_vars(&ks_root, group, tree, &out, &rendered_data);
+            for o in objects.iter_mut() {
+                if substitute_object(o, &vars, &mut build.problems) {
+                    build.status = Status::Partial.max_with(build.status);
+                }
+            }
+        }
+        for o in objects {
+            let id = base + out.docs.len() as DocId;
+            if let Some(s) = o.source {
+                out.used_sources.insert(s);
+            }
+            let header = Header::read(&o.root);
+            let kind = header.as_ref().map_or(Kind::Other, |h| h.kind);
+            if matches!(kind, Kind::ConfigMap | Kind::Secret) {
+                rendered_data.insert(
+                    (
+                        group,
+                        ns_of(&o.root),
+                        header
+                            .as_ref()
+                            .map_or(String::new(), |h| h.kind_name.clone()),
+                        name_of(&o.root),
+                    ),
+                    id,
+                );
+            }
+            if kind == Kind::FluxKustomization {
+                let key = (group, ns_of(&o.root), name_of(&o.root));
+                if visited.insert(key) {
+                    queue.push_back((o.root.clone(), id, group));
+                }
+            }
+            build.objects.push(id);
+            out.substitutions.push(o.substitutions);
+            out.docs.push(Doc {
+                file: o.file,
+                // Rendered documents have no position in a file.
+                index: usize::MAX,
+                root: o.root,
+                header,
+                role: Role::Object,
+            });
+        }
+        out.builds.push(build);
+    }
+    out
+}
+
+trait StatusExt {
+    fn max_with(self, other: Status) -> Status;
+}
+
+impl StatusExt for Status {
+    /// The worse of two statuses.
+    fn max_with(self, other: Status) -> Status {
+        match (self, other) {
+            (Status::Failed, _) | (_, Status::Failed) => Status::Failed,
+            (Status::Partial, _) | (_, Status::Partial) => Status::Partial,
+            _ => Status::Full,
+        }
+    }
+}
+
+fn ns_of(root: &Node) -> String {
+    root.at(&["metadata", "namespace"])
+        .and_then(Node::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+fn name_of(root: &Node) -> String {
+    root.at(&["metadata", "name"])
+        .and_then(Node::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+/// What the Flux Kustomization's spec adds to the kustomization it builds.
+fn overlay_of(ks: &Node) -> Overlay<'_> {
+    let spec = ks.get("spec");
+    let get = |k: &str| spec.and_then(|s| s.get(k));
+    let string = |k: &str| get(k).and_then(|n| Some((n.as_str()?.to_string(), n.span)));
+    let pairs = |k: &str| -> Vec<(String, String, Span)> {
+        spec.and_then(|s| s.at(&["commonMetadata", k]))
+            .and_then(Node::as_map)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    e.key.as_str()?.to_string(),
+                    e.value.as_str().unwrap_or("").to_string(),
+                    e.value.span,
+                ))
+            })
+            .collect()
+    };
+    Overlay {
+        namespace: string("targetNamespace"),
+        patches: get("patches")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .collect(),
+        components: get("components")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|c| Some((c.as_str()?.to_string(), c.span)))
+            .collect(),
+        images: get("images")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .collect(),
+        name_prefix: string("namePrefix"),
+        name_suffix: string("nameSuffix"),
+        labels: pairs("labels"),
+        annotations: pairs("annotations"),
+    }
+}
+
+/// `postBuild.substitute` over `substituteFrom` (later sources win over earlier ones).
+fn collect_vars(
+    ks: &Node,
+    group: u32,
+    tree: &Tree<'_>,
+    out: &Rendered,
+    rendered: &HashMap<(u32, String, String, String), DocId>,
+) -> Vars {
+    let mut vars = Vars::default();
+    let ns = ns_of(ks);
+    let base = tree.docs.len() as DocId;
+    for from in ks
+        .at(&["spec", "postBuild", "substituteFrom"])
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+    {
+        let kind = from
+            .get("kind")
+            .and_then(Node::as_str)
+            .unwrap_or("ConfigMap")
+            .to_string();
+        let Some(Val::Known(name)) = from.get("name").and_then(text) else {
+            vars.incomplete = true;
+            continue;
+        };
+        let found = rendered
+            .get(&(group, ns.clone(), kind.clone(), name.to_string()))
+            .and_then(|&id| out.docs.get((id - base) as usize))
+            .map(|d| &d.root)
+            .or_else(|| source_data(tree, &ns, &kind, name));
+        match found {
+            None => vars.incomplete = true,
+            Some(root) => read_data(root, &kind, &mut vars),
+        }
+    }
+    for e in ks
+        .at(&["spec", "postBuild", "substitute"])
+        .and_then(Node::as_map)
+        .unwrap_or(&[])
+    {
+        if let (Some(k), Some(v)) = (e.key.as_str(), e.value.as_str()) {
+            // Flux strips newlines from values.
+            vars.known.insert(
+                k.to_string(),
+                Var {
+                    value: v.replace('\n', ""),
+                    at: Some(e.value.span),
+                },
+            );
+        }
+    }
+    vars
+}
+
+/// A ConfigMap or Secret written in the repository (not applied by any Kustomization seen so
+/// far), by namespace and name.
+fn source_data<'t>(tree: &'t Tree<'_>, ns: &str, kind: &str, name: &str) -> Option<&'t Node> {
+    tree.docs.iter().find_map(|d| {
+        let h = d.header.as_ref()?;
+        let same = h.kind_name == kind
+            && h.group.is_empty()
+            && h.name.as_ref()?.known() == Some(name)
+            && h.namespace
+                .as_ref()
+                .and_then(|n| n.known())
+                .is_none_or(|n| ns.is_empty() || n == ns);
+        same.then_some(&d.root)
+    })
+}
+
+fn read_data(root: &Node, kind: &str, vars: &mut Vars) {
+    if root.get("sops").is_some_and(|s| s.as_map().is_some()) {
+        // Values are encrypted: unknown.
+        vars.incomplete = true;
+        return;
+    }
+    let secret = kind == "Secret";
+    for field in ["data", "stringData"] {
+        for e in root.get(field).and_then(Node::as_map).unwrap_or(&[]) {
+            let (Some(k), Some(v)) = (e.key.as_str(), e.value.as_str()) else {
+                continue;
+            };
+            let value = if secret && field == "data" {
+                match base64_decode(v).and_then(|b| String::from_utf8(b).ok()) {
+                    Some(v) => v,
+                    None => continue,
+                }
+            } else {
+                v.to_string()
+            };
+            vars.known.insert(
+                k.to_string(),
+                Var {
+                    value: value.replace('\n', ""),
+                    at: Some(e.value.span),
+                },
+            );
+        }
+    }
+}
+
+/// Substitutes one object's values in place. Returns true when something stayed unknown.
+fn substitute_object(o: &mut RObject, vars: &Vars, problems: &mut Vec<Problem>) -> bool {
+    let disabled = ["annotations", "labels"].iter().any(|k| {
+        o.root
+            .at(&["metadata", k, SUBSTITUTE_ANNOTATION])
+            .and_then(Node::as_str)
+            .is_some_and(|v| v.eq_ignore_ascii_case("disabled"))
+    });
+    if disabled {
+        return false;
+    }
+    // Flux substitutes only when some variable is known, unless sources were unreadable.
+    if vars.known.is_empty() && !vars.incomplete {
+        return false;
+    }
+    let lookup = |name: &str| vars.known.get(name).map(|v| v.value.clone());
+    let may_be = |name: &str| vars.incomplete && !vars.known.contains_key(name);
+    let mut unknown = false;
+    let mut path = Vec::new();
+    let mut subs = Vec::new();
+    walk(&mut o.root, &mut path, &mut |node, path| {
+        let Some(s) = node.as_scalar() else { return };
+        // `$$` alone is substituted too: Flux turns it into `$` (SQL dollar quoting suffers).
+        if !envsubst::has_vars(&s.text) && !envsubst::has_dollar_escapes(&s.text) {
+            return;
+        }
+        // Strict substitution is Flux's default since 2.9; variables that may come from a
+        // source we could not read are unknown rather than errors.
+        match envsubst::substitute(&s.text, &lookup, &may_be, true) {
+            Outcome::Done { text: new, uses } => {
+                let style = s.style;
+                *node = replacement(&new, style, node.span, node.tag.clone());
+                subs.push(Substitution {
+                    path: path.to_vec(),
+                    vars: uses
+                        .into_iter()
+                        .map(|u| {
+                            let at = vars.known.get(&u.name).and_then(|v| v.at);
+                            (u.name, at)
+                        })
+                        .collect(),
+                });
+            }
+            Outcome::Unknown { .. } => unknown = true,
+            Outcome::Error { message, .. } => {
+                unknown = true;
+                problems.push(Problem {
+                    span: node.span,
+                    message: format!("{message}; Flux fails this Kustomization's build"),
+                });
+            }
+        }
+    });
+    o.substitutions.extend(subs);
+    unknown
+}
+
+/// The node a substituted scalar becomes: Flux substitutes text and parses the result as YAML,
+/// so a plain scalar may turn into a number, a list or a mapping. Spans stay on the `${…}`.
+fn replacement(new: &str, style: Style, span: Span, tag: Option<Box<str>>) -> Node {
+    if style == Style::Plain {
+        let loaded = yaml::load(span.file, new);
+        if loaded.errors.is_empty() && loaded.docs.len() == 1 {
+            if let Some(d) = loaded.docs.into_iter().next() {
+                let mut root = d.root;
+                super::remap(&mut root, &|_| span);
+                if root.tag.is_none() {
+                    root.tag = tag;
+                }
+                return root;
+            }
+        }
+        if new.trim().is_empty() {
+            return Node {
+                span,
+                tag,
+                kind: NodeKind::Scalar(Scalar {
+                    text: "".into(),
+                    style: Style::Plain,
+                }),
+            };
+        }
+    }
+    Node {
+        span,
+        tag,
+        kind: NodeKind::Scalar(Scalar {
+            text: new.into(),
+            style: if style == Style::Plain {
+                Style::Quoted
+            } else {
+                style
+            },
+        }),
+    }
+}
+
+fn walk(node: &mut Node, path: &mut Vec<Seg>, f: &mut dyn FnMut(&mut Node, &[Seg])) {
+    match &mut node.kind {
+        NodeKind::Scalar(_) => f(node, path),
+        NodeKind::Seq(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                path.push(Seg::Index(i));
+                walk(item, path, f);
+                path.pop();
+            }
+        }
+        NodeKind::Map(entries) => {
+            for e in entries.iter_mut() {
+                path.push(Seg::Key(e.key.as_str().unwrap_or("").to_string()));
+                walk(&mut e.value, path, f);
+                path.pop();
+            }
+        }
+    }
+}
+
+/// Render status counts, for `render` and the closing statistics.
+pub fn status_counts(builds: &[KsBuild]) -> BTreeMap<&'static str, usize> {
+    let mut m = BTreeMap::new();
+    for b in builds {
+        let k = match b.status {
+            Status::Full => "full",
+            Status::Partial => "partial",
+            Status::Failed => "failed",
+        };
+        *m.entry(k).or_insert(0) += 1;
+    }
+    m
+}

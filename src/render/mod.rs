@@ -1,0 +1,184 @@
+//! Stage 4b: render like Flux. For each Flux Kustomization, the objects it would apply: the
+//! kustomize build of its path (with Flux's edits: targetNamespace, patches, components,
+//! images, name prefix and suffix, commonMetadata), then post-build variable substitution.
+//! Parents render before children, so a child Kustomization is built from the object its parent
+//! applies (patched, substituted). Every value keeps the span where it was written.
+
+pub mod build;
+pub mod emit;
+pub mod envsubst;
+pub mod flux;
+pub mod generate;
+pub mod patch;
+pub mod select;
+pub mod transform;
+
+use crate::diagnostics::Seg;
+use crate::index::{Doc, DocId};
+use crate::source::{FileId, SourceMap, Span};
+use crate::yaml::{self, Kind, Node};
+
+/// An object being built.
+#[derive(Debug, Clone)]
+pub struct RObject {
+    pub root: Node,
+    /// The source document it started from (none for generated objects).
+    pub source: Option<DocId>,
+    pub file: FileId,
+    /// Generated objects get kustomize's content hash appended to their name.
+    pub hash_suffix: bool,
+    /// Values that came through substitution: their path, and where each variable was defined.
+    pub substitutions: Vec<Substitution>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Substitution {
+    pub path: Vec<Seg>,
+    pub vars: Vec<(String, Option<Span>)>,
+}
+
+impl RObject {
+    pub fn from_source(id: DocId, doc: &Doc) -> RObject {
+        RObject {
+            root: doc.root.clone(),
+            source: Some(id),
+            file: doc.file,
+            hash_suffix: false,
+            substitutions: Vec::new(),
+        }
+    }
+
+    pub fn generated(root: Node, file: FileId, hash_suffix: bool) -> RObject {
+        RObject {
+            root,
+            source: None,
+            file,
+            hash_suffix,
+            substitutions: Vec::new(),
+        }
+    }
+}
+
+/// Something the build could not do, or could not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub span: Span,
+    pub message: String,
+}
+
+/// Parses YAML embedded in a string scalar (an inline patch) so that its spans point into the
+/// file that holds the string. Literal block scalars map line by line; other styles map every
+/// node to the scalar itself.
+pub fn embedded_docs(scalar: &Node, sources: &SourceMap) -> Vec<Node> {
+    let Some(content) = scalar.as_str() else {
+        return Vec::new();
+    };
+    let loaded = yaml::load(scalar.span.file, content);
+    let mapper = LineMap::new(scalar, content, sources);
+    loaded
+        .docs
+        .into_iter()
+        .map(|d| {
+            let mut root = d.root;
+            remap(&mut root, &|s: Span| mapper.map(s, scalar.span));
+            root
+        })
+        .collect()
+}
+
+/// Maps offsets in a literal block scalar's content to offsets in its file.
+struct LineMap {
+    /// For each content line: (content offset where it starts, file offset where it starts).
+    lines: Vec<(usize, usize)>,
+}
+
+impl LineMap {
+    fn new(scalar: &Node, content: &str, sources: &SourceMap) -> LineMap {
+        let mut lines = Vec::new();
+        let Some(file) = sources.get(scalar.span.file) else {
+            return LineMap { lines };
+        };
+        let text = &file.text;
+        let start = (scalar.span.start as usize).min(text.len());
+        // The span may begin at the `|` header or at the first content character; either
+        // way the header line ends in a literal indicator (`|`, `|-`, `|+`, `|2`).
+        let line_start = text
+            .get(..start)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let (body_start, header) = if text.get(start..).is_some_and(|t| t.starts_with('|')) {
+            match text.get(start..).and_then(|t| t.find('\n')) {
+                Some(i) => (start + i + 1, text.get(start..start + i).unwrap_or("")),
+                None => return LineMap { lines },
+            }
+        } else {
+            let prev_end = line_start.saturating_sub(1);
+            let prev_start = text
+                .get(..prev_end)
+                .and_then(|t| t.rfind('\n'))
+                .map_or(0, |i| i + 1);
+            (line_start, text.get(prev_start..prev_end).unwrap_or(""))
+        };
+        let literal = header
+            .split_whitespace()
+            .last()
+            .is_some_and(|tok| tok.starts_with('|'));
+        if !literal {
+            return LineMap { lines };
+        }
+        let body = text
+            .get(body_start..(scalar.span.end as usize).min(text.len()))
+            .unwrap_or("");
+        let indent = body
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .map_or(0, |l| l.len() - l.trim_start_matches(' ').len());
+        let mut file_off = body_start;
+        let mut content_off = 0;
+        for (file_line, content_line) in body.split('\n').zip(content.split('\n')) {
+            let skip = indent.min(file_line.len() - file_line.trim_start_matches(' ').len());
+            lines.push((content_off, file_off + skip));
+            file_off += file_line.len() + 1;
+            content_off += content_line.len() + 1;
+        }
+        LineMap { lines }
+    }
+
+    fn map(&self, s: Span, fallback: Span) -> Span {
+        if self.lines.is_empty() {
+            return fallback;
+        }
+        let one = |o: u32| -> u32 {
+            let o = o as usize;
+            let i = self
+                .lines
+                .partition_point(|(c, _)| *c <= o)
+                .saturating_sub(1);
+            let (c, f) = self.lines.get(i).copied().unwrap_or((0, 0));
+            u32::try_from(f + (o - c)).unwrap_or(u32::MAX)
+        };
+        Span {
+            file: fallback.file,
+            start: one(s.start),
+            end: one(s.end),
+        }
+    }
+}
+
+/// Applies `f` to every span in a tree.
+pub fn remap(root: &mut Node, f: &dyn Fn(Span) -> Span) {
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        n.span = f(n.span);
+        match &mut n.kind {
+            Kind::Scalar(_) => {}
+            Kind::Seq(items) => stack.extend(items.iter_mut()),
+            Kind::Map(entries) => {
+                for e in entries.iter_mut() {
+                    e.key.span = f(e.key.span);
+                    stack.push(&mut e.value);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Patch targets, as kustomize selects them: group, version, kind, name and namespace are
+//! anchored regular expressions; label and annotation selectors use Kubernetes' selector
+//! syntax (`a=b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`).
+
+use regex::Regex;
+
+use crate::model::value::text;
+use crate::model::Val;
+use crate::yaml::Node;
+
+#[derive(Debug, Default)]
+pub struct Selector {
+    group: Option<Regex>,
+    version: Option<Regex>,
+    kind: Option<Regex>,
+    name: Option<Regex>,
+    namespace: Option<Regex>,
+    labels: Vec<Requirement>,
+    annotations: Vec<Requirement>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Requirement {
+    Equals(String, String),
+    NotEquals(String, String),
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+    Exists(String),
+    NotExists(String),
+}
+
+fn anchored(pattern: &str) -> Result<Regex, String> {
+    Regex::new(&format!("^(?:{pattern})$")).map_err(|e| format!("invalid pattern `{pattern}`: {e}"))
+}
+
+impl Selector {
+    /// Reads a `target:` mapping. An unknown (placeholder) field makes the selector unusable.
+    pub fn from_node(node: &Node) -> Result<Selector, String> {
+        let field = |k: &str| -> Result<Option<String>, String> {
+            match node.get(k).and_then(text) {
+                None => Ok(None),
+                Some(Val::Known("")) => Ok(None),
+                Some(Val::Known(s)) => Ok(Some(s.to_string())),
+                Some(Val::Unknown) => Err(format!("target.{k} holds a substitution placeholder")),
+            }
+        };
+        let re = |k: &str| -> Result<Option<Regex>, String> {
+            field(k)?.map(|p| anchored(&p)).transpose()
+        };
+        Ok(Selector {
+            group: re("group")?,
+            version: re("version")?,
+            kind: re("kind")?,
+            name: re("name")?,
+            namespace: re("namespace")?,
+            labels: field("labelSelector")?
+                .map(|s| parse_selector(&s))
+                .transpose()?
+                .unwrap_or_default(),
+            annotations: field("annotationSelector")?
+                .map(|s| parse_selector(&s))
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+
+    pub fn matches(&self, root: &Node) -> bool {
+        let api = root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
+        let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
+        let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
+        let meta = root.get("metadata");
+        let get = |k: &str| {
+            meta.and_then(|m| m.get(k))
+                .and_then(Node::as_str)
+                .unwrap_or("")
+        };
+        let ok = |re: &Option<Regex>, v: &str| re.as_ref().is_none_or(|r| r.is_match(v));
+        ok(&self.group, group)
+            && ok(&self.version, version)
+            && ok(&self.kind, kind)
+            && ok(&self.name, get("name"))
+            && ok(&self.namespace, get("namespace"))
+            && requirements_hold(&self.labels, meta.and_then(|m| m.get("labels")))
+            && requirements_hold(&self.annotations, meta.and_then(|m| m.get("annotations")))
+    }
+}
+
+fn requirements_hold(reqs: &[Requirement], map: Option<&Node>) -> bool {
+    let value = |k: &str| map.and_then(|m| m.get(k)).and_then(Node::as_str);
+    reqs.iter().all(|r| match r {
+        Requirement::Equals(k, v) => value(k) == Some(v.as_str()),
+        Requirement::NotEquals(k, v) => value(k) != Some(v.as_str()),
+        Requirement::In(k, vs) => value(k).is_some_and(|x| vs.iter().any(|v| v == x)),
+        Requirement::NotIn(k, vs) => value(k).is_none_or(|x| !vs.iter().any(|v| v == x)),
+        Requirement::Exists(k) => value(k).is_some(),
+        Requirement::NotExists(k) => value(k).is_none(),
+    })
+}
+
+/// Splits on commas that are not inside parentheses.
+fn split_top(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
+fn parse_selector(s: &str) -> Result<Vec<Requirement>, String> {
+    let mut out = Vec::new();
+    for part in split_top(s)
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let set = |rest: &str| -> Result<Vec<String>, String> {
+            let inner = rest
+                .trim()
+                .strip_prefix('(')
+                .and_then(|r| r.strip_suffix(')'))
+                .ok_or_else(|| format!("invalid selector `{part}`"))?;
+            Ok(inner.split(',').map(|v| v.trim().to_string()).collect())
+        };
+        let req = if let Some(k) = part.strip_prefix('!') {
+            Requirement::NotExists(k.trim().to_string())
+        } else if let Some((k, v)) = part.split_once("!=") {
+            Requirement::NotEquals(k.trim().to_string(), v.trim().to_string())
+        } else if let Some((k, v)) = part.split_once("==") {
+            Requirement::Equals(k.trim().to_string(), v.trim().to_string())
+        } else if let Some((k, v)) = part.split_once('=') {
+            Requirement::Equals(k.trim().to_string(), v.trim().to_string())
+        } else if let Some((k, rest)) = part.split_once(" notin ") {
+            Requirement::NotIn(k.trim().to_string(), set(rest)?)
+        } else if let Some((k, rest)) = part.split_once(" in ") {
+            Requirement::In(k.trim().to_string(), set(rest)?)
+        } else if part
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+        {
+            Requirement::Exists(part.to_string())
+        } else {
+            return Err(format!("invalid selector `{part}`"));
+        };
+        out.push(req);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(yaml: &str) -> Node {
+        crate::yaml::load(0, yaml).docs.remove(0).root
+    }
+
+    #[test]
+    fn selectors() {
+        let ks = obj(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  labels:\n    substitution.flux.home.arpa/disabled: \"false\"\n",
+        );
+        let sel = |y: &str| Selector::from_node(&obj(y)).unwrap();
+        assert!(sel("group: kustomize.toolkit.fluxcd.io\nkind: Kustomization\n").matches(&ks));
+        assert!(
+            sel("labelSelector: substitution.flux.home.arpa/disabled notin (true)\n").matches(&ks)
+        );
+        assert!(
+            !sel("labelSelector: substitution.flux.home.arpa/disabled in (true)\n").matches(&ks)
+        );
+        assert!(sel("name: ap.*\n").matches(&ks));
+        assert!(!sel("name: ap\n").matches(&ks), "names are anchored");
+        assert!(
+            sel("labelSelector: \"!missing,substitution.flux.home.arpa/disabled=false\"\n")
+                .matches(&ks)
+        );
+        assert!(!sel("kind: Cluster\n").matches(&ks));
+        assert!(Selector::from_node(&obj("name: \"(\"\n")).is_err());
+    }
+}

@@ -79,6 +79,8 @@ pub fn compute(tree: &Tree<'_>) -> Ownership {
         .map(|(i, _)| i as DocId)
         .collect();
     let own_sources = own_sources(tree, &flux_docs);
+    // Each resolved Kustomization's path, to tell bootstrap roots from orphans.
+    let mut ks_dirs: Vec<(DocId, String)> = Vec::new();
     own.own_sources = own_sources
         .iter()
         .map(|(k, n)| (k.to_string(), n.to_string()))
@@ -108,7 +110,9 @@ pub fn compute(tree: &Tree<'_>) -> Ownership {
             files: HashSet::new(),
             unresolved: Vec::new(),
         };
-        b.flux(ks);
+        if let Some(dir) = b.flux(ks) {
+            ks_dirs.push((ks, dir));
+        }
         let mut seen = HashSet::new();
         b.out.retain(|(d, ns)| seen.insert((*d, ns.clone())));
         own.applied_files.extend(b.files);
@@ -117,7 +121,25 @@ pub fn compute(tree: &Tree<'_>) -> Ownership {
     }
     let (contexts, roots) = contexts(tree, &flux_docs, &own.applies);
     own.contexts = contexts;
-    own.roots = roots;
+    // A Kustomization nothing applies is a root when it is bootstrapped from outside the tree.
+    // One that sits inside another Kustomization's path and is still not applied (commented
+    // out of a kustomization.yaml, archived) is an orphan: linted on its own, never rendered.
+    let file_of = |d: DocId| {
+        tree.docs
+            .get(d as usize)
+            .and_then(|doc| tree.sources.get(doc.file))
+            .map(|f| f.repo_path.as_str())
+            .unwrap_or("")
+    };
+    own.roots = roots
+        .into_iter()
+        .filter(|(doc, _)| {
+            let file = file_of(*doc);
+            !ks_dirs
+                .iter()
+                .any(|(other, dir)| other != doc && paths::is_within(file, dir))
+        })
+        .collect();
     own
 }
 
@@ -151,10 +173,9 @@ fn own_sources<'a>(tree: &Tree<'a>, flux_docs: &[DocId]) -> HashSet<(&'a str, &'
 }
 
 impl Build<'_, '_> {
-    fn flux(&mut self, ks: DocId) {
-        let Some(doc) = self.tree.docs.get(ks as usize) else {
-            return;
-        };
+    /// Follows a Flux Kustomization's path; returns the directory it resolved to.
+    fn flux(&mut self, ks: DocId) -> Option<String> {
+        let doc = self.tree.docs.get(ks as usize)?;
         let view = FluxKustomization(&doc.root);
         let target_ns = view.target_namespace().map(|t| match t.value {
             Val::Known(s) => NameVal::Known(s.to_string()),
@@ -165,16 +186,16 @@ impl Build<'_, '_> {
             Some(Val::Known(p)) => paths::join("", p),
             Some(Val::Unknown) => {
                 self.unresolved.push(Unresolved::Placeholder { doc: ks });
-                return;
+                return None;
             }
         };
         let Some(dir) = dir else {
             self.missing(ks, view.path().and_then(|p| p.value.known()).unwrap_or(""));
-            return;
+            return None;
         };
         if !self.dir_exists(&dir) {
             self.missing(ks, &dir);
-            return;
+            return None;
         }
         self.dir(&dir, target_ns.clone());
         for c in view.components() {
@@ -186,6 +207,7 @@ impl Build<'_, '_> {
                 Val::Unknown => self.unresolved.push(Unresolved::Placeholder { doc: ks }),
             }
         }
+        Some(dir)
     }
 
     fn missing(&mut self, doc: DocId, target: &str) {

@@ -183,6 +183,25 @@ impl<'t, 'a> Builder<'t, 'a> {
             self.transformers(None, dir, objs, overlay);
             return;
         };
+        // Features this renderer does not apply: the build is partial, and says so.
+        for key in [
+            "replacements",
+            "helmCharts",
+            "transformers",
+            "generators",
+            "configurations",
+            "vars",
+            "openapi",
+            "crds",
+        ] {
+            if let Some(e) = k.entry(key) {
+                self.partial = true;
+                self.problem(
+                    e.key.span,
+                    format!("kustomize `{key}` is not applied by cnpg-lint; values it would change are not seen"),
+                );
+            }
+        }
         for key in ["resources", "bases"] {
             for r in k.get(key).and_then(Node::as_seq).unwrap_or(&[]) {
                 self.resource(r, dir, objs);

@@ -143,6 +143,7 @@ impl Index {
                         ));
                     }
                     let is_kustomization = ownership::is_kustomization_file(repo_path);
+                    let is_assertion = is_test_assertion(repo_path);
                     for d in file.docs {
                         let header = Header::read(&d.root);
                         let role = match header.as_ref().map(|h| h.kind) {
@@ -150,6 +151,7 @@ impl Index {
                                 Role::KustomizeConfig
                             }
                             _ if is_kustomization => Role::KustomizeConfig,
+                            _ if is_assertion => Role::Data,
                             Some(_) => Role::Object,
                             None => Role::Data,
                         };
@@ -563,6 +565,21 @@ impl Index {
             })
             .unwrap_or_default()
     }
+}
+
+/// kuttl and chainsaw test assertions (`01-assert.yaml`, `02-errors.yaml`): partial objects a
+/// test compares against, not manifests anyone applies.
+fn is_test_assertion(repo_path: &str) -> bool {
+    let name = paths::file_name(repo_path);
+    let stem = name
+        .strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"))
+        .unwrap_or(name);
+    stem.ends_with("-assert")
+        || stem.ends_with("-errors")
+        || stem.ends_with("-error")
+        || stem == "assert"
+        || stem == "errors"
 }
 
 fn line_of(sources: &SourceMap, span: Span) -> u32 {

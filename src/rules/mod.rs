@@ -33,11 +33,18 @@ registry! {
     cnpg101_double_nested_destination_path => "CNPG101-double-nested-destination-path.md",
     cnpg102_lifecycle_shorter_than_retention => "CNPG102-lifecycle-shorter-than-retention.md",
     cnpg103_inline_and_plugin_archiver => "CNPG103-inline-and-plugin-archiver.md",
+    cnpg104_deprecated_inline_barman => "CNPG104-deprecated-inline-barman.md",
+    cnpg106_unix_cron_schedule => "CNPG106-unix-cron-schedule.md",
+    cnpg109_plugin_not_wal_archiver => "CNPG109-plugin-not-wal-archiver.md",
+    cnpg110_no_scheduled_backup => "CNPG110-no-scheduled-backup.md",
+    cnpg111_backup_targets_unknown_cluster => "CNPG111-backup-targets-unknown-cluster.md",
     cnpg201_mixed_bootstrap_methods => "CNPG201-mixed-bootstrap-methods.md",
+    cnpg206_single_instance => "CNPG206-single-instance.md",
     cnpg301_workload_identity_member_mismatch => "CNPG301-workload-identity-member-mismatch.md",
     cnpg302_workload_identity_annotation_missing => "CNPG302-workload-identity-annotation-missing.md",
     cnpg401_shared_flux_kustomization => "CNPG401-shared-flux-kustomization.md",
     cnpg402_object_applied_twice => "CNPG402-object-applied-twice.md",
+    cnpg503_superuser_access => "CNPG503-superuser-access.md",
     cnpg900_unused_suppression => "CNPG900-unused-suppression.md",
 }
 

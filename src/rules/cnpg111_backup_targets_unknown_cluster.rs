@@ -1,0 +1,54 @@
+//! CNPG111: a ScheduledBackup, Backup, Pooler or Database that names no Cluster.
+
+use crate::diagnostics::{Loc, RuleMeta, Severity};
+use crate::engine::Ctx;
+use crate::model::cnpg::ClusterRef;
+use crate::model::{Kind, NameVal, Val};
+
+pub const META: RuleMeta = RuleMeta {
+    code: "CNPG111",
+    name: "backup-targets-unknown-cluster",
+    severity: Severity::Error,
+    summary: "A ScheduledBackup, Backup, Pooler or Database names a Cluster that is not deployed beside it.",
+};
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    let index = ctx.index;
+    for kind in [Kind::ScheduledBackup, Kind::Backup, Kind::Pooler, Kind::Database] {
+        for (inst, i, doc) in index.instances_of(kind) {
+            // Only deployed objects: an object no Kustomization applies has no known cluster.
+            if i.owner.is_none() {
+                continue;
+            }
+            let Some(at) = ClusterRef(&doc.root).cluster_name() else {
+                continue;
+            };
+            let Val::Known(name) = at.value else { continue };
+            let Some(ns) = index.namespace(inst) else { continue };
+            if !index.find(Kind::Cluster, ns, name, inst).is_empty() {
+                continue;
+            }
+            // A Cluster whose name or namespace is still a placeholder could be the one.
+            let maybe = index.instances_of(Kind::Cluster).any(|(c, ci, cd)| {
+                index.paired(inst, c)
+                    && (matches!(ci.namespace, Some(NameVal::Unknown))
+                        || cd.header.as_ref().is_some_and(|h| matches!(h.name, Some(NameVal::Unknown))))
+            });
+            if maybe {
+                continue;
+            }
+            let what = doc.header.as_ref().map_or("object", |h| h.kind_name.as_str());
+            let shown_ns = if ns.is_empty() { "the default namespace".to_string() } else { format!("namespace `{ns}`") };
+            ctx.report(
+                Loc::value(i.doc, at.node),
+                format!(
+                    "{what} targets Cluster `{name}`, but no Cluster of that name is deployed in \
+                     {shown_ns} of this cluster: it never runs (a backup fails, a pooler has \
+                     nothing to connect to, a database is never created)"
+                ),
+            )
+            .object(inst)
+            .help("Correct spec.cluster.name (it is immutable: recreate the object), or deploy the Cluster in the same namespace.");
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! CNPG206: a Cluster with one instance has no failover.
+
+use crate::diagnostics::{Loc, RuleMeta, Severity};
+use crate::engine::Ctx;
+use crate::model::Kind;
+
+pub const META: RuleMeta = RuleMeta {
+    code: "CNPG206",
+    name: "single-instance",
+    severity: Severity::Info,
+    summary: "A Cluster with instances: 1 has no standby to fail over to.",
+};
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    let index = ctx.index;
+    for (inst, i, doc) in index.instances_of(Kind::Cluster) {
+        let Some(entry) = doc.root.get("spec").and_then(|s| s.entry("instances")) else {
+            continue;
+        };
+        if entry.value.as_scalar().and_then(|s| s.as_i64()) != Some(1) {
+            continue;
+        }
+        ctx.report(
+            Loc::value(i.doc, &entry.value),
+            "instances: 1 has no standby: a node drain, an eviction or a failed disk takes the \
+             database down until the pod is rescheduled and its volume is reachable again",
+        )
+        .object(inst)
+        .help("Use instances: 3 (or 2) for failover, or accept the downtime for non-critical data.");
+    }
+}

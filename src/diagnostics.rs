@@ -136,9 +136,16 @@ pub struct Finding {
     /// The object the finding is about.
     pub object: Option<InstId>,
     pub related: Vec<(Loc, String)>,
+    /// For rules whose findings differ in severity; otherwise the rule's default.
+    pub severity: Option<Severity>,
 }
 
 impl Finding {
+    pub fn severity(&mut self, severity: Severity) -> &mut Finding {
+        self.severity = Some(severity);
+        self
+    }
+
     pub fn help(&mut self, help: impl Into<String>) -> &mut Finding {
         self.help = Some(help.into());
         self

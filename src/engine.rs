@@ -48,6 +48,7 @@ impl<'a> Ctx<'a> {
             primary,
             object: None,
             related: Vec::new(),
+            severity: None,
         });
         let last = self.findings.len() - 1;
         &mut self.findings[last]
@@ -171,7 +172,7 @@ impl Resolver<'_> {
         Some(Diagnostic {
             code: f.rule.code,
             name: f.rule.name,
-            severity: f.rule.severity,
+            severity: f.severity.unwrap_or(f.rule.severity),
             message: f.message.clone(),
             help: f.help.clone(),
             at,

@@ -29,6 +29,7 @@ pub fn findings(unused: Vec<Unused>) -> Vec<Finding> {
             primary: u.loc,
             object: None,
             related: Vec::new(),
+            severity: None,
         })
         .collect()
 }

@@ -1,0 +1,69 @@
+//! CNPG115: barman-cloud plugin parameters the plugin never reads.
+
+use crate::diagnostics::{Loc, RuleMeta, Severity};
+use crate::engine::Ctx;
+use crate::model::cnpg::{Cluster, Plugin, BARMAN_PLUGIN};
+use crate::model::Kind;
+use crate::yaml::Node;
+
+pub const META: RuleMeta = RuleMeta {
+    code: "CNPG115",
+    name: "ignored-plugin-parameter",
+    severity: Severity::Warning,
+    summary: "A barman-cloud plugin parameter that the plugin never reads.",
+};
+
+const READ: [&str; 2] = ["barmanObjectName", "serverName"];
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    let index = ctx.index;
+    for (inst, i, doc) in index.instances_of(Kind::Cluster) {
+        let cluster = Cluster(&doc.root);
+        let entries: Vec<Plugin<'_>> = cluster
+            .plugins()
+            .chain(cluster.external_clusters().filter_map(|e| e.plugin()))
+            .filter(|p| p.is_barman())
+            .collect();
+        for p in entries {
+            for e in p.0.get("parameters").and_then(Node::as_map).unwrap_or(&[]) {
+                let Some(key) = e.key.as_str() else { continue };
+                if READ.contains(&key) {
+                    continue;
+                }
+                ctx.report(
+                    Loc::key(i.doc, &e.key),
+                    format!(
+                        "the barman-cloud plugin reads only barmanObjectName and serverName; \
+                         parameter `{key}` is silently ignored"
+                    ),
+                )
+                .object(inst)
+                .help("Remove it; store settings such as destinationPath belong in the ObjectStore's spec.configuration.");
+            }
+        }
+    }
+    for kind in [Kind::ScheduledBackup, Kind::Backup] {
+        for (inst, i, doc) in index.instances_of(kind) {
+            let Some(pc) = doc.root.at(&["spec", "pluginConfiguration"]) else {
+                continue;
+            };
+            if pc.get("name").and_then(Node::as_str) != Some(BARMAN_PLUGIN) {
+                continue;
+            }
+            for e in pc.get("parameters").and_then(Node::as_map).unwrap_or(&[]) {
+                let key = e.key.as_str().unwrap_or("?");
+                let what = doc.header.as_ref().map_or("backup", |h| h.kind_name.as_str());
+                ctx.report(
+                    Loc::key(i.doc, &e.key),
+                    format!(
+                        "the barman-cloud plugin takes a backup's configuration from its Cluster \
+                         only; this {what}'s parameter `{key}` is ignored (it does not redirect the \
+                         backup)"
+                    ),
+                )
+                .object(inst)
+                .help("Remove pluginConfiguration.parameters; set barmanObjectName and serverName on the Cluster's plugin entry.");
+            }
+        }
+    }
+}

@@ -553,6 +553,25 @@ impl Index {
             .unwrap_or_default()
     }
 
+    /// Whether an object of `kind` named `name` exists for `near`: paired with it when `near` is
+    /// deployed, anywhere in the repository when it is not (a file no Kustomization applies
+    /// must not be judged against deployed objects it cannot see).
+    pub fn exists_for(&self, kind: Kind, namespace: &str, name: &str, near: InstId) -> bool {
+        let deployed = self.instance(near).is_some_and(|i| i.owner.is_some());
+        if deployed {
+            !self.find(kind, namespace, name, near).is_empty()
+        } else if namespace.is_empty() {
+            // Its namespace would come from whatever applied it: any namespace may be the one.
+            self.by_name
+                .iter()
+                .any(|((k, _, n), v)| *k == kind && n == name && !v.is_empty())
+        } else {
+            self.by_name
+                .get(&(kind, namespace.to_string(), name.to_string()))
+                .is_some_and(|v| !v.is_empty())
+        }
+    }
+
     /// Instances of `kind` in `namespace` that pair with `near`.
     pub fn find_in_namespace(&self, kind: Kind, namespace: &str, near: InstId) -> Vec<InstId> {
         self.by_namespace

@@ -35,6 +35,8 @@ registry! {
     cnpg103_inline_and_plugin_archiver => "CNPG103-inline-and-plugin-archiver.md",
     cnpg104_deprecated_inline_barman => "CNPG104-deprecated-inline-barman.md",
     cnpg106_unix_cron_schedule => "CNPG106-unix-cron-schedule.md",
+    cnpg107_backup_method_mismatch => "CNPG107-backup-method-mismatch.md",
+    cnpg108_missing_object_store => "CNPG108-missing-object-store.md",
     cnpg109_plugin_not_wal_archiver => "CNPG109-plugin-not-wal-archiver.md",
     cnpg110_no_scheduled_backup => "CNPG110-no-scheduled-backup.md",
     cnpg111_backup_targets_unknown_cluster => "CNPG111-backup-targets-unknown-cluster.md",

@@ -1,0 +1,71 @@
+//! CNPG108: a barman-cloud plugin entry whose ObjectStore does not exist.
+
+use crate::diagnostics::{Loc, RuleMeta, Severity};
+use crate::engine::Ctx;
+use crate::model::cnpg::{Cluster, Plugin};
+use crate::model::{Kind, NameVal, Val};
+
+pub const META: RuleMeta = RuleMeta {
+    code: "CNPG108",
+    name: "missing-object-store",
+    severity: Severity::Error,
+    summary: "A barman-cloud plugin entry names no ObjectStore in the Cluster's namespace, or none at all.",
+};
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    let index = ctx.index;
+    for (inst, i, doc) in index.instances_of(Kind::Cluster) {
+        let Some(ns) = index.namespace(inst) else { continue };
+        // An ObjectStore whose name or namespace is a placeholder could be the one.
+        let unresolved_store = index.instances_of(Kind::ObjectStore).any(|(s, si, sd)| {
+            index.paired(inst, s)
+                && (matches!(si.namespace, Some(NameVal::Unknown))
+                    || sd.header.as_ref().is_some_and(|h| matches!(h.name, Some(NameVal::Unknown))))
+        });
+        let cluster = Cluster(&doc.root);
+        let entries: Vec<(Plugin<'_>, &str)> = cluster
+            .barman_plugins()
+            .map(|p| (p, "spec.plugins"))
+            .chain(
+                cluster
+                    .external_clusters()
+                    .filter_map(|e| e.plugin())
+                    .filter(|p| p.is_barman())
+                    .map(|p| (p, "externalClusters")),
+            )
+            .collect();
+        for (p, place) in entries {
+            match p.parameter("barmanObjectName") {
+                None => {
+                    let at = p.name().map_or(Loc::value(i.doc, p.0), |n| Loc::value(i.doc, n.node));
+                    ctx.report(
+                        at,
+                        format!(
+                            "this barman-cloud plugin entry ({place}) has no parameters.barmanObjectName: \
+                             the plugin injects nothing, so there is no archive and no backup, and no \
+                             error on the Cluster says so"
+                        ),
+                    )
+                    .object(inst)
+                    .help("Set parameters.barmanObjectName to the name of an ObjectStore in the Cluster's namespace.");
+                }
+                Some(at) => {
+                    let Val::Known(name) = at.value else { continue };
+                    if unresolved_store || index.exists_for(Kind::ObjectStore, ns, name, inst) {
+                        continue;
+                    }
+                    let shown_ns = if ns.is_empty() { "the Cluster's namespace".to_string() } else { format!("namespace `{ns}`") };
+                    ctx.report(
+                        Loc::value(i.doc, at.node),
+                        format!(
+                            "barmanObjectName `{name}` names no ObjectStore in {shown_ns}: the plugin \
+                             looks it up there only, and stalls without a clear error"
+                        ),
+                    )
+                    .object(inst)
+                    .help("Create the ObjectStore (barmancloud.cnpg.io/v1) in the same namespace, or fix the name.");
+                }
+            }
+        }
+    }
+}

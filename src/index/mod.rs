@@ -174,7 +174,7 @@ impl Index {
         }
         idx.sources = sources;
         idx.mark_patches(&docs_by_file);
-        idx.compute_ownership(&docs_by_file);
+        idx.compute_ownership();
         let kustomized = idx.kustomize_read_files();
         for (fid, problem) in syntax_files {
             if idx.ownership.applied_files.contains(&fid)
@@ -191,43 +191,17 @@ impl Index {
     /// Renders every Flux Kustomization and makes its objects the index's instances; objects no
     /// Kustomization applies stay instances of their own.
     fn render(&mut self) {
-        let file_by_path: HashMap<&str, FileId> = self
-            .sources
-            .iter()
-            .map(|(id, f)| (f.repo_path.as_str(), id))
-            .collect();
-        let kustomization_in = self.kustomization_dirs();
-        let yaml_files: Vec<(&str, FileId)> = self
-            .sources
-            .iter()
-            .filter(|(_, f)| {
-                crate::discover::file_kind(std::path::Path::new(&f.repo_path))
-                    == Some(crate::discover::FileKind::Yaml)
-            })
-            .map(|(id, f)| (f.repo_path.as_str(), id))
-            .collect();
-        let mut docs_by_file: Vec<Vec<DocId>> = vec![Vec::new(); self.sources.len()];
-        for (i, d) in self.docs.iter().enumerate() {
-            if let Some(v) = docs_by_file.get_mut(d.file as usize) {
-                v.push(i as DocId);
-            }
-        }
-        let tree = ownership::Tree {
-            sources: &self.sources,
-            docs: &self.docs,
-            docs_by_file: &docs_by_file,
-            file_by_path: &file_by_path,
-            kustomization_in: &kustomization_in,
-            yaml_files: &yaml_files,
-        };
         let base = self.docs.len() as DocId;
-        let rendered = crate::render::flux::render_all(
-            &tree,
-            &self.ownership.roots,
-            &self.ownership.own_sources,
-            self.root.clone(),
-            base,
-        );
+        let rendered = {
+            let tables = self.tables();
+            crate::render::flux::render_all(
+                &self.tree(&tables),
+                &self.ownership.roots,
+                &self.ownership.own_sources,
+                self.root.clone(),
+                base,
+            )
+        };
         let crate::render::flux::Rendered {
             docs,
             builds,
@@ -358,31 +332,9 @@ impl Index {
         }
     }
 
-    fn compute_ownership(&mut self, docs_by_file: &[Vec<DocId>]) {
-        let file_by_path: HashMap<&str, FileId> = self
-            .sources
-            .iter()
-            .map(|(id, f)| (f.repo_path.as_str(), id))
-            .collect();
-        let kustomization_in = self.kustomization_dirs();
-        let yaml_files: Vec<(&str, FileId)> = self
-            .sources
-            .iter()
-            .filter(|(_, f)| {
-                crate::discover::file_kind(std::path::Path::new(&f.repo_path))
-                    == Some(crate::discover::FileKind::Yaml)
-            })
-            .map(|(id, f)| (f.repo_path.as_str(), id))
-            .collect();
-        let tree = ownership::Tree {
-            sources: &self.sources,
-            docs: &self.docs,
-            docs_by_file,
-            file_by_path: &file_by_path,
-            kustomization_in: &kustomization_in,
-            yaml_files: &yaml_files,
-        };
-        let own = ownership::compute(&tree);
+    fn compute_ownership(&mut self) {
+        let tables = self.tables();
+        let own = ownership::compute(&self.tree(&tables));
         self.ownership = own;
     }
 
@@ -435,39 +387,8 @@ impl Index {
 
     /// Builds a kustomize directory on its own (no Flux overlay, no substitution).
     pub fn render_directory(&self, dir: &str) -> (Vec<Node>, Vec<crate::render::Problem>) {
-        let file_by_path: HashMap<&str, FileId> = self
-            .sources
-            .iter()
-            .map(|(id, f)| (f.repo_path.as_str(), id))
-            .collect();
-        let kustomization_in = self.kustomization_dirs();
-        let yaml_files: Vec<(&str, FileId)> = self
-            .sources
-            .iter()
-            .filter(|(_, f)| {
-                crate::discover::file_kind(std::path::Path::new(&f.repo_path))
-                    == Some(crate::discover::FileKind::Yaml)
-            })
-            .map(|(id, f)| (f.repo_path.as_str(), id))
-            .collect();
-        let mut docs_by_file: Vec<Vec<DocId>> = vec![Vec::new(); self.sources.len()];
-        for (i, d) in self.docs.iter().enumerate() {
-            // Rendered documents are not part of any file.
-            if d.index == usize::MAX {
-                continue;
-            }
-            if let Some(v) = docs_by_file.get_mut(d.file as usize) {
-                v.push(i as DocId);
-            }
-        }
-        let tree = ownership::Tree {
-            sources: &self.sources,
-            docs: &self.docs,
-            docs_by_file: &docs_by_file,
-            file_by_path: &file_by_path,
-            kustomization_in: &kustomization_in,
-            yaml_files: &yaml_files,
-        };
+        let tables = self.tables();
+        let tree = self.tree(&tables);
         let mut builder = crate::render::build::Builder::new(&tree, self.root.clone());
         let objects = builder.build_top(
             dir,
@@ -599,6 +520,59 @@ fn is_test_assertion(repo_path: &str) -> bool {
         || stem.ends_with("-error")
         || stem == "assert"
         || stem == "errors"
+}
+
+/// Lookup tables over the source files and documents, shared by the ownership walk and the
+/// renderer.
+struct Tables<'a> {
+    file_by_path: HashMap<&'a str, FileId>,
+    kustomization_in: HashMap<&'a str, FileId>,
+    yaml_files: Vec<(&'a str, FileId)>,
+    /// Source documents per file (rendered documents belong to no file).
+    docs_by_file: Vec<Vec<DocId>>,
+}
+
+impl Index {
+    fn tables(&self) -> Tables<'_> {
+        let mut docs_by_file: Vec<Vec<DocId>> = vec![Vec::new(); self.sources.len()];
+        for (i, d) in self.docs.iter().enumerate() {
+            if d.index == usize::MAX {
+                continue;
+            }
+            if let Some(v) = docs_by_file.get_mut(d.file as usize) {
+                v.push(i as DocId);
+            }
+        }
+        Tables {
+            file_by_path: self
+                .sources
+                .iter()
+                .map(|(id, f)| (f.repo_path.as_str(), id))
+                .collect(),
+            kustomization_in: self.kustomization_dirs(),
+            yaml_files: self
+                .sources
+                .iter()
+                .filter(|(_, f)| {
+                    crate::discover::file_kind(std::path::Path::new(&f.repo_path))
+                        == Some(crate::discover::FileKind::Yaml)
+                })
+                .map(|(id, f)| (f.repo_path.as_str(), id))
+                .collect(),
+            docs_by_file,
+        }
+    }
+
+    fn tree<'t>(&'t self, t: &'t Tables<'t>) -> ownership::Tree<'t> {
+        ownership::Tree {
+            sources: &self.sources,
+            docs: &self.docs,
+            docs_by_file: &t.docs_by_file,
+            file_by_path: &t.file_by_path,
+            kustomization_in: &t.kustomization_in,
+            yaml_files: &t.yaml_files,
+        }
+    }
 }
 
 fn line_of(sources: &SourceMap, span: Span) -> u32 {

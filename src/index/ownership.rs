@@ -361,7 +361,7 @@ pub fn files_below<'t>(
 
 /// The highest directory strictly below `top` and at or above `dir` that has its own
 /// kustomization file.
-fn topmost_kustomization_dir<'p>(tree: &Tree<'_>, top: &str, dir: &'p str) -> Option<&'p str> {
+pub fn topmost_kustomization_dir<'p>(tree: &Tree<'_>, top: &str, dir: &'p str) -> Option<&'p str> {
     let mut found = None;
     let mut cur = dir;
     while cur != top && paths::is_within(cur, top) && !cur.is_empty() {

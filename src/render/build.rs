@@ -11,8 +11,8 @@ use super::patch;
 use super::select::Selector;
 use super::transform::{self, ImageRule};
 use super::{embedded_docs, Problem, RObject};
-use crate::index::ownership::files_below;
 use crate::index::ownership::Tree;
+use crate::index::ownership::{files_below, topmost_kustomization_dir};
 use crate::index::{paths, Role};
 use crate::model::flux::{classify_resource, ResourceRef};
 use crate::model::value::text;
@@ -112,7 +112,7 @@ impl<'t, 'a> Builder<'t, 'a> {
         let mut units: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
         let mut files: Vec<FileId> = Vec::new();
         for (path, file) in files_below(tree, dir) {
-            match topmost_unit(tree, dir, paths::parent(path)) {
+            match topmost_kustomization_dir(tree, dir, paths::parent(path)) {
                 Some(u) => {
                     units.insert(u);
                 }
@@ -700,17 +700,4 @@ fn pairs_of(n: &Node) -> Vec<(String, String, Span)> {
             ))
         })
         .collect()
-}
-
-/// The highest directory strictly below `top` and at or above `dir` with a kustomization.
-fn topmost_unit<'p>(tree: &Tree<'_>, top: &str, dir: &'p str) -> Option<&'p str> {
-    let mut found = None;
-    let mut cur = dir;
-    while cur != top && paths::is_within(cur, top) && !cur.is_empty() {
-        if tree.kustomization_in.contains_key(cur) {
-            found = Some(cur);
-        }
-        cur = paths::parent(cur);
-    }
-    found
 }

@@ -116,7 +116,8 @@ fn action_run_step_annotates_or_writes_sarif() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.starts_with("::error file=apps/databases/billing/objectstore.yaml,line=9,col=22,"),
+        stdout.lines().any(|l| l
+            .starts_with("::error file=apps/databases/billing/objectstore.yaml,line=9,col=22,")),
         "{stdout}"
     );
     assert!(

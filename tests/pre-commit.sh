@@ -30,11 +30,22 @@ spec:
   instances: 3
   storage:
     size: 10Gi
-  backup:
-    barmanObjectStore:
-      destinationPath: s3://backups/pg
-      s3Credentials:
-        inheritFromIAMRole: true
+  plugins:
+    - name: barman-cloud.cloudnative-pg.io
+      isWALArchiver: true
+      parameters:
+        barmanObjectName: pg-store
+---
+apiVersion: barmancloud.cnpg.io/v1
+kind: ObjectStore
+metadata:
+  name: pg-store
+  namespace: db
+spec:
+  configuration:
+    destinationPath: s3://backups/pg
+    s3Credentials:
+      inheritFromIAMRole: true
 YAML
 
 # The README's snippet, pointed at this checkout instead of the published repository.
@@ -58,7 +69,7 @@ if [ "$status" -eq 0 ]; then
   exit 1
 fi
 grep -q "CNPG101" <<< "$out" || { echo "FAIL: no CNPG101 in the hook output" >&2; exit 1; }
-grep -q "apps/db/cluster.yaml:12" <<< "$out" || { echo "FAIL: finding not located" >&2; exit 1; }
+grep -q "apps/db/cluster.yaml:23" <<< "$out" || { echo "FAIL: finding not located" >&2; exit 1; }
 
 echo "== the README's configuration: must fail the same way"
 set +e

@@ -49,6 +49,9 @@ registry! {
     cnpg302_workload_identity_annotation_missing => "CNPG302-workload-identity-annotation-missing.md",
     cnpg401_shared_flux_kustomization => "CNPG401-shared-flux-kustomization.md",
     cnpg402_object_applied_twice => "CNPG402-object-applied-twice.md",
+    cnpg404_sops_without_decryption => "CNPG404-sops-without-decryption.md",
+    cnpg405_prunable_database => "CNPG405-prunable-database.md",
+    cnpg407_wait_ignores_health_checks => "CNPG407-wait-ignores-health-checks.md",
     cnpg503_superuser_access => "CNPG503-superuser-access.md",
     cnpg900_unused_suppression => "CNPG900-unused-suppression.md",
 }

@@ -26,7 +26,7 @@ spec:
     size: 10Gi
   bootstrap:
     initdb: {database: app, owner: app}
-    recovery: {source: x}
+    recovery: {backup: {name: x}}
   plugins:
     - name: barman-cloud.cloudnative-pg.io
       isWALArchiver: true

@@ -412,6 +412,36 @@ impl Index {
         self.substitutions.get(i)?.iter().find(|s| s.path == path)
     }
 
+    /// The text a node was read from, as written (quotes and escapes included). For rendered
+    /// values this is the source text before Flux substituted anything.
+    pub fn written(&self, span: Span) -> Option<&str> {
+        self.sources.get(span.file)?.text.get(span.range())
+    }
+
+    /// Whether a repository-relative file or directory exists: among the files read, or on
+    /// disk (files the walk skipped, such as non-YAML files or excluded paths, still exist).
+    pub fn path_exists(&self, repo_path: &str) -> bool {
+        if repo_path.is_empty() || self.sources.find(repo_path).is_some() {
+            return true;
+        }
+        if self
+            .sources
+            .iter()
+            .any(|(_, f)| paths::is_within(&f.repo_path, repo_path))
+        {
+            return true;
+        }
+        self.root.join(repo_path).exists()
+    }
+
+    /// Whether a document was made by a kustomize generator (its text is in a kustomization
+    /// file, not in a manifest of its own).
+    pub fn is_generated(&self, doc: DocId) -> bool {
+        self.doc(doc)
+            .and_then(|d| self.sources.get(d.file))
+            .is_some_and(|f| ownership::is_kustomization_file(&f.repo_path))
+    }
+
     pub fn doc(&self, id: DocId) -> Option<&Doc> {
         self.docs.get(id as usize)
     }

@@ -148,6 +148,48 @@ impl<'a> Cluster<'a> {
     pub fn service_account_name(&self) -> Option<At<'a, Val<'a>>> {
         text_at(self.0.at(&["spec", "serviceAccountName"]))
     }
+    /// `spec.postgresql.parameters` entries.
+    pub fn parameters(&self) -> &'a [crate::yaml::Entry] {
+        self.0
+            .at(&["spec", "postgresql", "parameters"])
+            .and_then(Node::as_map)
+            .unwrap_or(&[])
+    }
+    /// The text of a `spec.postgresql.parameters` value, with its node.
+    pub fn parameter(&self, key: &str) -> Option<At<'a, Val<'a>>> {
+        text_at(self.0.at(&["spec", "postgresql", "parameters", key]))
+    }
+    pub fn annotation(&self, key: &str) -> Option<At<'a, Val<'a>>> {
+        text_at(self.0.at(&["metadata", "annotations", key]))
+    }
+    /// Whether CNPG treats the cluster as a replica (`IsReplica`, cnpg-facts §2): `replica.enabled`
+    /// decides when set; otherwise a `spec.replica` stanza makes it a replica unless
+    /// `replica.primary` names the cluster itself. `None` when that depends on a placeholder.
+    pub fn is_replica(&self) -> Option<bool> {
+        let Some(replica) = self
+            .0
+            .at(&["spec", "replica"])
+            .filter(|n| n.as_map().is_some())
+        else {
+            return Some(false);
+        };
+        if let Some(enabled) = replica.get("enabled") {
+            return known_bool(enabled);
+        }
+        let own = match replica.get("self").and_then(text) {
+            Some(v) => v.known()?,
+            None => self.0.at(&["metadata", "name"]).and_then(text)?.known()?,
+        };
+        let primary = match replica.get("primary").and_then(text) {
+            Some(v) => v.known()?,
+            None => "",
+        };
+        Some(own != primary)
+    }
+    /// `spec.instances` when written as an integer.
+    pub fn instances(&self) -> Option<i64> {
+        self.0.at(&["spec", "instances"])?.as_scalar()?.as_i64()
+    }
     pub fn service_account_annotation(&self, key: &str) -> Option<At<'a, Val<'a>>> {
         text_at(self.0.at(&[
             "spec",

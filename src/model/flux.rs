@@ -45,9 +45,37 @@ impl<'a> FluxKustomization<'a> {
         let r = self.0.at(&["spec", "sourceRef"])?;
         Some((r.get("kind")?.as_str()?, r.get("name")?.as_str()?))
     }
+    /// `spec.dependsOn` entries: the entry node, its name and its namespace (absent means the
+    /// Kustomization's own).
+    pub fn depends_on(&self) -> impl Iterator<Item = Dependency<'a>> {
+        self.0
+            .at(&["spec", "dependsOn"])
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|entry| {
+                let node = entry.get("name")?;
+                Some(Dependency {
+                    entry,
+                    name: At {
+                        value: text(node)?,
+                        node,
+                    },
+                    namespace: entry.get("namespace").and_then(text),
+                })
+            })
+    }
     pub fn prune(&self) -> Option<bool> {
         self.0.at(&["spec", "prune"]).and_then(known_bool)
     }
+}
+
+/// One `spec.dependsOn` entry.
+#[derive(Debug, Clone, Copy)]
+pub struct Dependency<'a> {
+    pub entry: &'a Node,
+    pub name: At<'a, Val<'a>>,
+    pub namespace: Option<Val<'a>>,
 }
 
 /// A kustomize `kustomization.yaml` (Kustomization or Component).

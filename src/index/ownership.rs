@@ -169,7 +169,12 @@ fn own_sources<'a>(tree: &Tree<'a>, flux_docs: &[DocId]) -> HashSet<(&'a str, &'
         .copied()
         .filter(|(k, _)| *k == "GitRepository")
         .collect();
-    if git.is_empty() { top } else { git }.into_iter().collect()
+    let mut own: HashSet<(&str, &str)> =
+        if git.is_empty() { top } else { git }.into_iter().collect();
+    // `flux-system` is the source Flux bootstraps from this repository, as a GitRepository or
+    // as an OCIRepository the repository's own CI pushes (one per cluster).
+    own.extend(counts.keys().filter(|(_, n)| *n == "flux-system").copied());
+    own
 }
 
 impl Build<'_, '_> {

@@ -3,6 +3,7 @@
 pub mod cnpg;
 pub mod flux;
 pub mod object;
+pub mod quantity;
 pub mod value;
 
 pub use object::{Header, Kind, NameVal};

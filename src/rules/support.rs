@@ -225,6 +225,68 @@ pub fn object_stores<'a>(
     out
 }
 
+/// Where a target's data lives, comparably: (endpoint, destinationPath, serverName), with the
+/// path's trailing slashes and repeated slashes removed. `None` when the path or serverName is
+/// unknown.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub endpoint: String,
+    pub dest: String,
+    pub server: String,
+}
+
+impl Location {
+    pub fn of(t: &Target<'_>) -> Option<Location> {
+        let dest = t.destination_path()?.value.known()?;
+        let server = t.server_name.known()?;
+        // An endpoint that is still a placeholder compares as written: the same `${VAR}`
+        // resolves to the same value.
+        let endpoint = match t.config.0.get("endpointURL") {
+            None => String::new(),
+            Some(n) => n.as_str()?.trim_end_matches('/').to_string(),
+        };
+        Some(Location {
+            endpoint,
+            dest: normalise_path(dest),
+            server: server.to_string(),
+        })
+    }
+
+    /// `<destinationPath>/<serverName>`, for messages.
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.dest, self.server)
+    }
+}
+
+fn normalise_path(dest: &str) -> String {
+    let (scheme, rest) = dest.split_once("://").unwrap_or(("", dest));
+    let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+    if scheme.is_empty() {
+        format!("/{}", parts.join("/"))
+    } else {
+        format!("{}://{}", scheme.to_ascii_lowercase(), parts.join("/"))
+    }
+}
+
+/// The external clusters a Cluster actually reads from: `bootstrap.recovery.source` and
+/// `replica.source`, as their targets.
+pub fn used_sources<'a>(index: &'a Index, inst: InstId) -> Vec<Target<'a>> {
+    let Some(doc) = index.instance(inst).and_then(|i| index.doc(i.doc)) else {
+        return Vec::new();
+    };
+    let names: Vec<&str> = [
+        &["spec", "bootstrap", "recovery", "source"][..],
+        &["spec", "replica", "source"][..],
+    ]
+    .iter()
+    .filter_map(|p| crate::model::value::text(doc.root.at(p)?)?.known())
+    .collect();
+    source_targets(index, inst)
+        .into_iter()
+        .filter(|t| t.entry_name.is_some_and(|n| names.contains(&n)))
+        .collect()
+}
+
 /// Path segments of a destinationPath after the bucket or container. For Azure the first
 /// segment is the container (and for the Azurite emulator, account then container), so naming
 /// those after the cluster is not nesting.

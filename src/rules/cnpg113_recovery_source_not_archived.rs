@@ -1,0 +1,91 @@
+//! CNPG113: a recovery or replica source whose effective location no cluster archives to,
+//! next to one that does: the in-tree vs plugin serverName default trap.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::support::{self, Location, Method, ServerName};
+use crate::diagnostics::{Loc, RuleMeta, Severity};
+use crate::engine::Ctx;
+use crate::index::InstId;
+use crate::model::Kind;
+
+pub const META: RuleMeta = RuleMeta {
+    code: "CNPG113",
+    name: "recovery-source-not-archived",
+    severity: Severity::Warning,
+    summary: "A recovery or replica source points where no cluster archives, while a cluster archives next to it.",
+};
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    let index = ctx.index;
+    // Every archive location in the repository, with a cluster that writes there. Sources are
+    // often restored in another environment, so this is not limited to one Kubernetes cluster.
+    let mut archived: BTreeMap<Location, InstId> = BTreeMap::new();
+    for (inst, _, _) in index.instances_of(Kind::Cluster) {
+        for t in support::archive_targets(index, inst) {
+            if let Some(l) = Location::of(&t) {
+                archived.entry(l).or_insert(inst);
+            }
+        }
+    }
+    let mut reported: BTreeSet<(Location, String)> = BTreeSet::new();
+    for (inst, _, _) in index.instances_of(Kind::Cluster) {
+        for source in support::used_sources(index, inst) {
+            let Some(loc) = Location::of(&source) else { continue };
+            if archived.contains_key(&loc) {
+                continue;
+            }
+            // Only a defaulted serverName is the trap; an explicit one is a deliberate choice
+            // (the rotation pattern recovers from a previous cluster no longer in the repo).
+            if !matches!(source.server_name, ServerName::Default { .. }) {
+                continue;
+            }
+            // The location the other method's default would have read: in-tree sources default
+            // to the entry's name, the plugin to the recovering cluster's own name.
+            let alternative = match source.method {
+                Method::InTree => index.name(inst),
+                Method::Plugin => source.entry_name,
+            };
+            let Some(alternative) = alternative else { continue };
+            let sibling = Location {
+                server: alternative.to_string(),
+                ..loc.clone()
+            };
+            let Some(&sib_inst) = archived.get(&sibling) else { continue };
+            let sib = &sibling;
+            let entry = source.entry_name.unwrap_or("");
+            if !reported.insert((loc.clone(), sib.path())) {
+                continue;
+            }
+            let why = match &source.server_name {
+                ServerName::Explicit { .. } => String::new(),
+                ServerName::Default { reason, .. } => format!(
+                    "serverName defaults to {reason} ({}) when it is not set",
+                    match source.method {
+                        Method::InTree => "in-tree barmanObjectStore",
+                        Method::Plugin => "barman-cloud plugin",
+                    }
+                ),
+            };
+            let Some(at) = source.destination_path().map(|p| Loc::value(source.config_doc, p.node)) else {
+                continue;
+            };
+            let archiver = index.name(sib_inst).unwrap_or("a cluster");
+            let mut f = ctx.report(
+                at,
+                format!(
+                    "externalClusters `{entry}` reads `{}/` ({why}), but no cluster archives there; \
+                     cluster `{archiver}` archives to `{}/`: the restore finds no base backup",
+                    loc.path(),
+                    sib.path()
+                ),
+            );
+            f = f.object(inst);
+            f.help(format!(
+                "Set serverName: {} explicitly in the source entry (plugin.parameters.serverName, or \
+                 barmanObjectStore.serverName for in-tree).",
+                sib.server
+            ));
+        }
+    }
+}

@@ -463,8 +463,12 @@ impl Index {
 
     /// The instance's known name.
     pub fn name(&self, id: InstId) -> Option<&str> {
-        let inst = self.instance(id)?;
-        self.doc(inst.doc)?.header.as_ref()?.name.as_ref()?.known()
+        self.doc_name(self.instance(id)?.doc)
+    }
+
+    /// A document's known `metadata.name`.
+    pub fn doc_name(&self, id: DocId) -> Option<&str> {
+        self.doc(id)?.header.as_ref()?.name.as_ref()?.known()
     }
 
     /// The instance's namespace: `Some("")` when unset, `None` when unknown.

@@ -6,5 +6,5 @@ pub mod object;
 pub mod quantity;
 pub mod value;
 
-pub use object::{Header, Kind, NameVal};
+pub use object::{marked, Header, Kind, NameVal};
 pub use value::Val;

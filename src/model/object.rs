@@ -107,3 +107,13 @@ impl Header {
         })
     }
 }
+
+/// Whether an object carries `key: value` as a label or an annotation (values compared
+/// case-insensitively, as Flux's kustomize-controller does for its own markers).
+pub fn marked(root: &Node, key: &str, value: &str) -> bool {
+    ["labels", "annotations"].iter().any(|section| {
+        root.at(&["metadata", section, key])
+            .and_then(Node::as_str)
+            .is_some_and(|v| v.eq_ignore_ascii_case(value))
+    })
+}

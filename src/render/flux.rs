@@ -367,13 +367,7 @@ fn read_data(root: &Node, kind: &str, vars: &mut Vars) {
 
 /// Substitutes one object's values in place. Returns true when something stayed unknown.
 fn substitute_object(o: &mut RObject, vars: &Vars, problems: &mut Vec<Problem>) -> bool {
-    let disabled = ["annotations", "labels"].iter().any(|k| {
-        o.root
-            .at(&["metadata", k, SUBSTITUTE_ANNOTATION])
-            .and_then(Node::as_str)
-            .is_some_and(|v| v.eq_ignore_ascii_case("disabled"))
-    });
-    if disabled {
+    if crate::model::marked(&o.root, SUBSTITUTE_ANNOTATION, "disabled") {
         return false;
     }
     // Flux substitutes only when some variable is known, unless sources were unreadable.

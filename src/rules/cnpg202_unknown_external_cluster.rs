@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::support;
 use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
 use crate::model::cnpg::Cluster;
@@ -85,7 +86,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             let listed = if known.is_empty() {
                 "the Cluster has no externalClusters".to_string()
             } else {
-                format!("externalClusters has {}", quoted_list(&known))
+                format!("externalClusters has {}", support::code_list(&known))
             };
             ctx.report(
                 Loc::value(i.doc, node),
@@ -98,12 +99,4 @@ pub fn check(ctx: &mut Ctx<'_>) {
             .help("Add an externalClusters entry with this name, or point the source at an existing entry.");
         }
     }
-}
-
-fn quoted_list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -53,14 +53,6 @@ pub fn lone_double_dollar(text: &str) -> bool {
     false
 }
 
-fn opted_out(root: &Node) -> bool {
-    ["labels", "annotations"].iter().any(|k| {
-        root.at(&["metadata", k, SUBSTITUTE_ANNOTATION])
-            .and_then(Node::as_str)
-            .is_some_and(|v| v.eq_ignore_ascii_case("disabled"))
-    })
-}
-
 /// The source text of a scalar (before substitution), or its value for generated nodes.
 fn written<'a>(index: &'a Index, node: &'a Node) -> Option<&'a str> {
     let value = node.as_str()?;
@@ -78,13 +70,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
             continue;
         }
         let Some(doc) = index.doc(i.doc) else { continue };
-        if opted_out(&doc.root) {
+        if crate::model::marked(&doc.root, SUBSTITUTE_ANNOTATION, "disabled") {
             continue;
         }
-        let ks = owner
-            .header
-            .as_ref()
-            .and_then(|h| h.name.as_ref()?.known())
+        let ks = i.owner.and_then(|o| index.doc_name(o))
             .unwrap_or("its Kustomization");
         let mut hits: Vec<(&Node, String, &str)> = Vec::new();
         match doc.kind() {

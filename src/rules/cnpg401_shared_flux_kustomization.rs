@@ -40,10 +40,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 })
             })
             .collect();
-        let ks_name = ks_doc
-            .header
-            .as_ref()
-            .and_then(|h| h.name.as_ref()?.known())
+        let ks_name = index.doc_name(ks)
             .unwrap_or("this Kustomization");
         let at = match FluxKustomization(&ks_doc.root).path() {
             Some(p) => Loc::value(ks, p.node),

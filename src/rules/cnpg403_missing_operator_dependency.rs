@@ -3,7 +3,6 @@
 
 use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
-use crate::index::{DocId, Index};
 use crate::model::flux::FluxKustomization;
 use crate::model::object::{BARMAN_GROUP, CNPG_GROUP};
 use crate::render::flux::Status;
@@ -50,10 +49,6 @@ fn is_cnpg_object(doc: &crate::index::Doc) -> bool {
         .is_some_and(|h| h.group == CNPG_GROUP || h.group == BARMAN_GROUP)
 }
 
-fn ks_name(index: &Index, ks: DocId) -> Option<&str> {
-    index.doc(ks)?.header.as_ref()?.name.as_ref()?.known()
-}
-
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
     // Kustomizations that install the operator, to name in the help.
@@ -61,7 +56,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         .builds
         .iter()
         .filter(|b| b.objects.iter().any(|&d| index.doc(d).is_some_and(installs_operator)))
-        .filter_map(|b| ks_name(index, b.ks))
+        .filter_map(|b| index.doc_name(b.ks))
         .collect();
     for b in &index.builds {
         if b.status == Status::Failed {
@@ -78,7 +73,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         }
         let Some(first) = objects.iter().find(|d| is_cnpg_object(d)) else { continue };
         let count = objects.iter().filter(|d| is_cnpg_object(d)).count();
-        let name = ks_name(index, b.ks).unwrap_or("this Kustomization");
+        let name = index.doc_name(b.ks).unwrap_or("this Kustomization");
         let what = first
             .header
             .as_ref()

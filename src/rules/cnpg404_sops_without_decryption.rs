@@ -37,10 +37,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             })
             .collect();
         let Some(&first) = encrypted.first() else { continue };
-        let name = ks_doc
-            .header
-            .as_ref()
-            .and_then(|h| h.name.as_ref()?.known())
+        let name = index.doc_name(ks)
             .unwrap_or("this Kustomization");
         let at = match FluxKustomization(&ks_doc.root).path() {
             Some(p) => Loc::value(ks, p.node),

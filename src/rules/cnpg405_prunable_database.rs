@@ -3,7 +3,6 @@
 use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
 use crate::model::Kind;
-use crate::yaml::Node;
 
 pub const META: RuleMeta = RuleMeta {
     code: "CNPG405",
@@ -33,22 +32,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
         if !prune {
             continue;
         }
-        let protected = ["labels", "annotations"].iter().any(|k| {
-            PROTECTIONS.iter().any(|(key, value)| {
-                doc.root
-                    .at(&["metadata", k, key])
-                    .and_then(Node::as_str)
-                    .is_some_and(|v| v.eq_ignore_ascii_case(value))
-            })
-        });
+        let protected = PROTECTIONS
+            .iter()
+            .any(|(key, value)| crate::model::marked(&doc.root, key, value));
         if protected {
             continue;
         }
         let name = index.name(inst).unwrap_or("this cluster");
-        let ks = owner
-            .header
-            .as_ref()
-            .and_then(|h| h.name.as_ref()?.known())
+        let ks = i.owner.and_then(|o| index.doc_name(o))
             .unwrap_or("its Kustomization");
         let mut f = ctx.report(
             Loc::path(i.doc, &["metadata", "name"]),

@@ -1,5 +1,6 @@
 //! CNPG501: a Secret committed with readable values.
 
+use super::support;
 use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
 use crate::model::cnpg::DataObject;
@@ -83,9 +84,9 @@ pub fn check(ctx: &mut Ctx<'_>) {
         let name = index.name(inst).unwrap_or("this Secret");
         let keys: Vec<&str> = plain.iter().filter_map(|e| e.key.as_str()).collect();
         let shown = if keys.len() > 3 {
-            format!("{} and {} more", quoted(&keys[..3]), keys.len() - 3)
+            format!("{} and {} more", support::code_list(&keys[..3]), keys.len() - 3)
         } else {
-            quoted(&keys)
+            support::code_list(&keys)
         };
         ctx.report(
             Loc::key(i.doc, &first.value),
@@ -101,11 +102,4 @@ pub fn check(ctx: &mut Ctx<'_>) {
              rotate the exposed ones.",
         );
     }
-}
-
-fn quoted(keys: &[&str]) -> String {
-    keys.iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -287,6 +287,15 @@ pub fn used_sources<'a>(index: &'a Index, inst: InstId) -> Vec<Target<'a>> {
         .collect()
 }
 
+/// Names for a message: `a`, `b`, `c`.
+pub fn code_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Path segments of a destinationPath after the bucket or container. For Azure the first
 /// segment is the container (and for the Azurite emulator, account then container), so naming
 /// those after the cluster is not nesting.

@@ -194,19 +194,30 @@ impl Index {
         let base = self.docs.len() as DocId;
         let rendered = {
             let tables = self.tables();
-            crate::render::flux::render_all(
-                &self.tree(&tables),
+            let tree = self.tree(&tables);
+            let mut rendered = crate::render::flux::render_all(
+                &tree,
                 &self.ownership.roots,
                 &self.ownership.own_sources,
                 self.root.clone(),
                 base,
-            )
+            );
+            let standalone = ownership::standalone_dirs(&tree, &self.ownership.applied_files);
+            crate::render::flux::render_standalone(
+                &tree,
+                &standalone,
+                self.root.clone(),
+                base,
+                &mut rendered,
+            );
+            rendered
         };
         let crate::render::flux::Rendered {
             docs,
             builds,
             used_sources,
             substitutions,
+            standalone,
         } = rendered;
         self.docs.extend(docs);
         self.substitutions = substitutions;
@@ -236,6 +247,19 @@ impl Index {
             }
         }
         self.builds = builds;
+        for (_, objects) in &standalone {
+            for &d in objects {
+                let namespace = self
+                    .doc(d)
+                    .and_then(|doc| doc.header.as_ref()?.namespace.clone());
+                self.instances.push(Instance {
+                    doc: d,
+                    owner: None,
+                    namespace,
+                    contexts: Vec::new(),
+                });
+            }
+        }
         for (i, doc) in self.docs.iter().enumerate().take(base as usize) {
             if doc.role == Role::Object && !used_sources.contains(&(i as DocId)) {
                 self.instances.push(Instance {

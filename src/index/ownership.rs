@@ -472,3 +472,58 @@ type ContextMap = HashMap<DocId, Vec<u32>>;
 pub fn is_kustomization_file(repo_path: &str) -> bool {
     KUSTOMIZATION_FILES.contains(&paths::file_name(repo_path))
 }
+
+/// Kustomize directories that nothing builds: no Flux Kustomization's path, no other
+/// kustomization's resource or component, and no file any Flux build reads. They are what a
+/// user runs `kustomize build` on by hand, or what a tool outside this tree deploys (a Flux
+/// Operator ResourceSet, a script); each is rendered on its own so that its patches apply.
+/// Components are left out: they cannot be built alone. Sorted, for a stable render order.
+pub fn standalone_dirs(tree: &Tree<'_>, applied_files: &HashSet<FileId>) -> Vec<String> {
+    let mut referenced: HashSet<String> = HashSet::new();
+    for d in tree.docs {
+        let Some(dir) = tree
+            .sources
+            .get(d.file)
+            .map(|s| paths::parent(&s.repo_path))
+        else {
+            continue;
+        };
+        match d.role {
+            Role::KustomizeConfig => {
+                let k = Kustomize(&d.root);
+                for r in k.resources().chain(k.components()) {
+                    if let Val::Known(rel) = r.value {
+                        referenced.extend(paths::join(dir, rel));
+                    }
+                }
+            }
+            Role::Object if d.kind() == Kind::FluxKustomization => {
+                if let Some(Val::Known(p)) = FluxKustomization(&d.root).path().map(|p| p.value) {
+                    referenced.extend(paths::join("", p));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out: Vec<String> = tree
+        .kustomization_in
+        .iter()
+        .filter(|(dir, file)| {
+            !referenced.contains(**dir)
+                && !applied_files.contains(*file)
+                && !is_component(tree, **file)
+        })
+        .map(|(dir, _)| dir.to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+fn is_component(tree: &Tree<'_>, file: FileId) -> bool {
+    tree.docs_by_file
+        .get(file as usize)
+        .into_iter()
+        .flatten()
+        .filter_map(|&d| tree.docs.get(d as usize))
+        .any(|d| d.kind() == Kind::KustomizeComponent)
+}

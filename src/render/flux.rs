@@ -50,6 +50,9 @@ pub struct Rendered {
     pub used_sources: HashSet<DocId>,
     /// Substitution records per new document (same order as `docs`).
     pub substitutions: Vec<Vec<Substitution>>,
+    /// Kustomize directories nothing builds, rendered on their own: the directory and its
+    /// objects.
+    pub standalone: Vec<(String, Vec<DocId>)>,
 }
 
 /// A variable's value and where it was defined.
@@ -176,19 +179,57 @@ pub fn render_all(
                 }
             }
             build.objects.push(id);
-            out.substitutions.push(o.substitutions);
-            out.docs.push(Doc {
-                file: o.file,
-                // Rendered documents have no position in a file.
-                index: usize::MAX,
-                root: o.root,
-                header,
-                role: Role::Object,
-            });
+            out.push(o, header);
         }
         out.builds.push(build);
     }
     out
+}
+
+/// Builds each kustomize directory that nothing else builds (see
+/// [`crate::index::ownership::standalone_dirs`]) as `kustomize build` would: no Flux overlay, no
+/// substitution. A directory whose build yields nothing keeps its files as they are.
+pub fn render_standalone(
+    tree: &Tree<'_>,
+    dirs: &[String],
+    root_dir: PathBuf,
+    base: DocId,
+    out: &mut Rendered,
+) {
+    let mut builder = Builder::new(tree, root_dir);
+    let overlay = Overlay::default();
+    for dir in dirs {
+        builder.problems.clear();
+        builder.partial = false;
+        let objects = builder.build_top(dir, &overlay, Span::default());
+        let mut ids = Vec::with_capacity(objects.len());
+        for o in objects {
+            let id = base + out.docs.len() as DocId;
+            if let Some(s) = o.source {
+                out.used_sources.insert(s);
+            }
+            let header = Header::read(&o.root);
+            ids.push(id);
+            out.push(o, header);
+        }
+        if !ids.is_empty() {
+            out.standalone.push((dir.clone(), ids));
+        }
+    }
+}
+
+impl Rendered {
+    fn push(&mut self, o: RObject, header: Option<Header>) {
+        self.substitutions.push(o.substitutions);
+        self.docs.push(Doc {
+            file: o.file,
+            // Rendered documents have no position in a file.
+            index: usize::MAX,
+            root: o.root,
+            header,
+            role: Role::Object,
+        });
+    }
 }
 
 trait StatusExt {

@@ -28,7 +28,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             }
         }
     }
-    let mut reported: BTreeSet<(Location, String)> = BTreeSet::new();
+    let mut reported: BTreeSet<(Location, String, (u32, u32))> = BTreeSet::new();
     for (inst, _, _) in index.instances_of(Kind::Cluster) {
         for source in support::used_sources(index, inst) {
             let Some(loc) = Location::of(&source) else { continue };
@@ -54,9 +54,6 @@ pub fn check(ctx: &mut Ctx<'_>) {
             let Some(&sib_inst) = archived.get(&sibling) else { continue };
             let sib = &sibling;
             let entry = source.entry_name.unwrap_or("");
-            if !reported.insert((loc.clone(), sib.path())) {
-                continue;
-            }
             let why = match &source.server_name {
                 ServerName::Explicit { .. } => String::new(),
                 ServerName::Default { reason, .. } => format!(
@@ -67,9 +64,16 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     }
                 ),
             };
-            let Some(at) = source.destination_path().map(|p| Loc::value(source.config_doc, p.node)) else {
+            let Some(path_node) = source.destination_path().map(|p| p.node) else {
                 continue;
             };
+            // One finding per written value: a manifest rendered into several builds is one
+            // mistake, but the same mistake in two files is two.
+            let span = path_node.span;
+            if !reported.insert((loc.clone(), sib.path(), (span.file, span.start))) {
+                continue;
+            }
+            let at = Loc::value(source.config_doc, path_node);
             let archiver = index.name(sib_inst).unwrap_or("a cluster");
             let mut f = ctx.report(
                 at,

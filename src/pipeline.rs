@@ -14,6 +14,9 @@ use crate::rules::cnpg900_unused_suppression as unused_suppression;
 use crate::rules::RuleEntry;
 use crate::suppress;
 
+/// The rules that report what schema validation finds; validation runs when one of them does.
+const SCHEMA_RULES: [&str; 3] = ["CNPG002", "CNPG003", "CNPG004"];
+
 pub struct LintOptions {
     /// The repository root: Flux paths are relative to it.
     pub root: PathBuf,
@@ -45,6 +48,9 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
     let mut index = Index::build(opts.root.clone(), loaded);
     let mut problems = walk.problems;
     problems.append(&mut index.problems);
+    if rules.iter().any(|r| SCHEMA_RULES.contains(&r.meta.code)) {
+        index.schema = crate::schema::check_all(&index);
+    }
     let mut run = engine::run(&index, config, &rules, &opts.cwd);
     let ran: Vec<&str> = rules.iter().map(|r| r.meta.code).collect();
     let unused = suppress::apply(&index, &mut run.diagnostics, &ran);

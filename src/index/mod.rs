@@ -89,6 +89,8 @@ pub struct Index {
     pub builds: Vec<crate::render::flux::KsBuild>,
     /// Substitution records of rendered documents, indexed from the first rendered document.
     pub substitutions: Vec<Vec<crate::render::Substitution>>,
+    /// What schema validation found (filled by the pipeline when a schema rule runs).
+    pub schema: Vec<crate::schema::Issue>,
 }
 
 impl Index {

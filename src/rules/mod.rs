@@ -30,6 +30,9 @@ macro_rules! registry {
 
 registry! {
     cnpg001_yaml_syntax_error => "CNPG001-yaml-syntax-error.md",
+    cnpg002_schema_violation => "CNPG002-schema-violation.md",
+    cnpg003_unknown_field => "CNPG003-unknown-field.md",
+    cnpg004_removed_api_version => "CNPG004-removed-api-version.md",
     cnpg101_double_nested_destination_path => "CNPG101-double-nested-destination-path.md",
     cnpg102_lifecycle_shorter_than_retention => "CNPG102-lifecycle-shorter-than-retention.md",
     cnpg103_inline_and_plugin_archiver => "CNPG103-inline-and-plugin-archiver.md",

@@ -2,6 +2,8 @@
 //! (cnpg-facts §7): `<destinationPath>/<serverName>/`, with serverName defaults that differ by
 //! method. Shared by the rules that reason about archive locations.
 
+use crate::diagnostics::Loc;
+use crate::engine::Ctx;
 use crate::index::{DocId, Index, InstId};
 use crate::model::cnpg::{At, Cluster, ObjectStore, Plugin, StoreConfig};
 use crate::model::{Kind, Val};
@@ -315,6 +317,22 @@ pub fn segments_after_bucket(dest: &str) -> Option<Vec<&str>> {
     };
     let parts: Vec<&str> = parts.collect();
     Some(parts.get(skip..).map(<[&str]>::to_vec).unwrap_or_default())
+}
+
+/// Reports the schema stage's issues of one category (CNPG002, CNPG003 and CNPG004 share the
+/// validation pass and split what it found).
+pub fn report_schema_issues(ctx: &mut Ctx<'_>, category: crate::schema::Category) {
+    for issue in ctx.index.schema.iter().filter(|i| i.category == category) {
+        let at = Loc::Path {
+            doc: issue.doc,
+            path: issue.path.clone(),
+            target: issue.target,
+        };
+        let f = ctx.report(at, issue.message.clone()).object(issue.inst);
+        if let Some(help) = &issue.help {
+            f.help(help.clone());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,18 @@
+//! CNPG004: An apiVersion that current controllers no longer serve.
+//! Validation itself is a pipeline stage ([`crate::schema`]); this rule reports its share.
+
+use super::support;
+use crate::diagnostics::{RuleMeta, Severity};
+use crate::engine::Ctx;
+use crate::schema::Category;
+
+pub const META: RuleMeta = RuleMeta {
+    code: "CNPG004",
+    name: "removed-api-version",
+    severity: Severity::Error,
+    summary: "An apiVersion that current controllers no longer serve.",
+};
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    support::report_schema_issues(ctx, Category::RemovedApi);
+}

@@ -1,0 +1,38 @@
+//! Stage 4c: schema validation. Each applied object is checked against the JSON Schema of its
+//! CRD (generated from the upstream CRDs into `schemas/crds/`, embedded in the binary), then
+//! against the CRD's CEL rules. The rules CNPG002, CNPG003 and CNPG004 report what this stage
+//! finds.
+
+pub mod catalog;
+pub mod cel;
+mod embedded;
+pub mod generate;
+pub mod json;
+pub mod removed;
+pub mod validate;
+
+use crate::diagnostics::{Seg, Target};
+use crate::index::{DocId, InstId};
+
+pub use validate::check_all;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    /// Wrong type, enum, pattern, range, a missing required field, or a failed CEL rule.
+    Violation,
+    /// A field the CRD does not define.
+    UnknownField,
+    /// An apiVersion the controllers no longer serve.
+    RemovedApi,
+}
+
+#[derive(Debug, Clone)]
+pub struct Issue {
+    pub category: Category,
+    pub inst: InstId,
+    pub doc: DocId,
+    pub path: Vec<Seg>,
+    pub target: Target,
+    pub message: String,
+    pub help: Option<String>,
+}

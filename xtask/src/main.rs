@@ -1,0 +1,59 @@
+//! `cargo xtask schemas [CRD_DIR]`: regenerates `schemas/crds/*.json` and
+//! `src/schema/embedded.rs` from upstream CRD files (default: `../shared/crds`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use cnpg_lint::schema::generate;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    match args.first().map(String::as_str) {
+        Some("schemas") => {
+            let crds = args
+                .get(1)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| project.join("../shared/crds"));
+            match schemas(&project, &crds) {
+                Ok(n) => {
+                    println!("wrote {n} schemas to schemas/crds/ and src/schema/embedded.rs");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("xtask schemas: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        _ => {
+            eprintln!("usage: cargo xtask schemas [CRD_DIR]");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn schemas(project: &Path, crds: &Path) -> Result<usize, String> {
+    let list = generate::from_dir(crds)?;
+    let out = project.join("schemas/crds");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    // Schemas of CRDs that are gone must not linger.
+    for entry in std::fs::read_dir(&out).map_err(|e| format!("{}: {e}", out.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|x| x == "json") {
+            std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    for g in &list {
+        let path = out.join(&g.file);
+        std::fs::write(&path, generate::file_text(g))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let rs = project.join("src/schema/embedded.rs");
+    std::fs::write(&rs, generate::embedded_rs(&list))
+        .map_err(|e| format!("{}: {e}", rs.display()))?;
+    Ok(list.len())
+}

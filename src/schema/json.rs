@@ -57,7 +57,8 @@ fn to_value(
     }
     match &node.kind {
         Kind::Scalar(s) => {
-            if has_placeholder(&s.text) {
+            // A SOPS-encrypted value is whatever Flux decrypts it to.
+            if has_placeholder(&s.text) || is_sops_value(&s.text) {
                 unknown.push(pointer.clone());
                 return Value::String(s.text.to_string());
             }
@@ -82,6 +83,10 @@ fn to_value(
             let mut map = Map::new();
             for e in entries {
                 let key = key_text(e);
+                // SOPS metadata: Flux removes it when it decrypts the manifest.
+                if depth == 0 && key == "sops" {
+                    continue;
+                }
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&escape(&key));
@@ -98,6 +103,10 @@ fn to_value(
             Value::Object(map)
         }
     }
+}
+
+fn is_sops_value(text: &str) -> bool {
+    text.starts_with("ENC[") && text.ends_with(']') && text.contains(",type:")
 }
 
 fn key_text(e: &Entry) -> String {

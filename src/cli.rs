@@ -94,6 +94,9 @@ pub struct CheckArgs {
     /// Record the current findings in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Print the time spent in each pipeline stage to standard error.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Parser, Debug)]
@@ -328,6 +331,7 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         root: &root,
         notes: &notes,
     };
+    let report_start = std::time::Instant::now();
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = Style {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
@@ -347,6 +351,11 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
                 .and_then(|()| lock.flush())
                 .map_err(|e| format!("cannot write the report: {e}"))?
         }
+    }
+    if args.timings {
+        let mut t = result.timings.clone();
+        t.add("report", report_start.elapsed());
+        eprint!("{}", t.table());
     }
     for n in &notes {
         eprintln!("error: {n}");

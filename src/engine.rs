@@ -75,11 +75,7 @@ pub fn run(index: &Index, config: &Config, rules: &[&RuleEntry], cwd: &Path) -> 
                 ctx.into_findings()
             }))
             .map_err(|panic| {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
+                let what = crate::diagnostics::panic_message(panic.as_ref());
                 format!(
                     "internal error in rule {} ({}): {what}; please report this",
                     rule.meta.code, rule.meta.name

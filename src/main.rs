@@ -1,3 +1,16 @@
-fn main() -> std::process::ExitCode {
-    cnpg_lint::cli::main()
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // Stages catch panics per file, per build and per rule, naming what they were working on;
+    // this is the last line: whatever escapes still ends as a located exit 2, not a crash.
+    match std::panic::catch_unwind(cnpg_lint::cli::main) {
+        Ok(code) => code,
+        Err(panic) => {
+            eprintln!(
+                "error: internal error: {}; please report this",
+                cnpg_lint::diagnostics::panic_message(panic.as_ref())
+            );
+            ExitCode::from(2)
+        }
+    }
 }

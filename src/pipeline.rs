@@ -2,6 +2,7 @@
 //! call [`lint`]; reporters take its result.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::config::{Config, SeverityOverride};
 use crate::diagnostics::Diagnostic;
@@ -33,6 +34,32 @@ pub struct LintResult {
     /// Files or directories that could not be read.
     pub problems: Vec<IoProblem>,
     pub summary: Summary,
+    pub timings: Timings,
+}
+
+/// Wall time per pipeline stage, for `--timings`.
+#[derive(Debug, Default, Clone)]
+pub struct Timings {
+    pub stages: Vec<(&'static str, Duration)>,
+}
+
+impl Timings {
+    pub fn add(&mut self, stage: &'static str, d: Duration) {
+        self.stages.push((stage, d));
+    }
+
+    /// One line per stage and a total, in milliseconds.
+    pub fn table(&self) -> String {
+        let total: Duration = self.stages.iter().map(|(_, d)| *d).sum();
+        let mut out = String::new();
+        for (stage, d) in self.stages.iter().chain(std::iter::once(&("total", total))) {
+            out.push_str(&format!(
+                "{stage:<9} {:>9.1} ms\n",
+                d.as_secs_f64() * 1000.0
+            ));
+        }
+        out
+    }
 }
 
 /// Runs `rules` with `config`'s file filters, severities and options, then applies inline
@@ -43,14 +70,32 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
         .copied()
         .filter(|r| config.severity.get(r.meta.code) != Some(&SeverityOverride::Off))
         .collect();
+    let mut timings = Timings::default();
+    let mut clock = Instant::now();
+    let mut lap = |timings: &mut Timings, stage: &'static str| {
+        let now = Instant::now();
+        timings.add(stage, now - clock);
+        clock = now;
+    };
     let walk = discover::walk(&opts.root, opts.jobs, &config.exclude_set());
+    lap(&mut timings, "discover");
     let loaded = load::load_all(&walk.files, opts.max_file_bytes);
+    lap(&mut timings, "load");
     let mut index = Index::build(opts.root.clone(), loaded);
+    lap(&mut timings, "index");
+    // Rendering happens while the index is built; report it as its own stage.
+    if let Some(last) = timings.stages.last_mut() {
+        last.1 = last.1.saturating_sub(index.render_time);
+    }
+    timings.add("render", index.render_time);
     let mut problems = walk.problems;
     problems.append(&mut index.problems);
     if rules.iter().any(|r| SCHEMA_RULES.contains(&r.meta.code)) {
-        index.schema = crate::schema::check_all(&index);
+        let (issues, mut failed) = crate::schema::check_all(&index);
+        index.schema = issues;
+        problems.append(&mut failed);
     }
+    lap(&mut timings, "schema");
     let mut run = engine::run(&index, config, &rules, &opts.cwd);
     let ran: Vec<&str> = rules.iter().map(|r| r.meta.code).collect();
     let unused = suppress::apply(&index, &mut run.diagnostics, &ran);
@@ -68,12 +113,14 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
         objects: index.instances.len(),
         ..Summary::default()
     };
+    lap(&mut timings, "rules");
     LintResult {
         index,
         diagnostics: run.diagnostics,
         internal_errors: run.internal_errors,
         problems,
         summary,
+        timings,
     }
 }
 

@@ -121,12 +121,15 @@ impl SourceFile {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    by_path: std::collections::HashMap<String, FileId>,
 }
 
 impl SourceMap {
     pub fn add(&mut self, file: SourceFile) -> FileId {
+        let id = clamp_u32(self.files.len());
+        self.by_path.entry(file.repo_path.clone()).or_insert(id);
         self.files.push(file);
-        clamp_u32(self.files.len() - 1)
+        id
     }
 
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
@@ -149,10 +152,7 @@ impl SourceMap {
     }
 
     pub fn find(&self, repo_path: &str) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| f.repo_path == repo_path)
-            .map(clamp_u32)
+        self.by_path.get(repo_path).copied()
     }
 }
 

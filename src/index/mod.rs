@@ -85,12 +85,17 @@ pub struct Index {
     pub comments: Vec<Vec<crate::yaml::Comment>>,
     by_name: HashMap<(Kind, String, String), Vec<InstId>>,
     by_namespace: HashMap<(Kind, String), Vec<InstId>>,
+    by_kind: HashMap<Kind, Vec<InstId>>,
+    /// Every directory that holds a file read (ancestors included).
+    dirs: HashSet<String>,
     /// One entry per Flux Kustomization build, in render order.
     pub builds: Vec<crate::render::flux::KsBuild>,
     /// Substitution records of rendered documents, indexed from the first rendered document.
     pub substitutions: Vec<Vec<crate::render::Substitution>>,
     /// What schema validation found (filled by the pipeline when a schema rule runs).
     pub schema: Vec<crate::schema::Issue>,
+    /// How long rendering took (part of building the index), for `--timings`.
+    pub render_time: std::time::Duration,
 }
 
 impl Index {
@@ -113,15 +118,13 @@ impl Index {
             let repo_path = sources.get(fid).map(|s| s.repo_path.as_str()).unwrap_or("");
             match p {
                 Parsed::Template => idx.templates_skipped += 1,
-                Parsed::NotUtf8(span) => syntax_files.push((
-                    fid,
-                    SyntaxProblem {
-                        span,
-                        message: "the file is not valid UTF-8; Kubernetes tooling cannot read it"
-                            .into(),
-                        first: None,
-                    },
-                )),
+                // A YAML file that is not text is broken whatever it was meant to hold.
+                Parsed::NotUtf8(span) => idx.syntax.push(SyntaxProblem {
+                    span,
+                    message: "the file is not valid UTF-8; Kubernetes tooling cannot read it"
+                        .into(),
+                    first: None,
+                }),
                 Parsed::Terraform(Ok(facts)) => {
                     idx.infra.extend(InfraFacts::from_terraform(fid, &facts))
                 }
@@ -175,6 +178,12 @@ impl Index {
             }
         }
         idx.sources = sources;
+        for (_, f) in idx.sources.iter() {
+            let mut dir = paths::parent(&f.repo_path);
+            while !dir.is_empty() && idx.dirs.insert(dir.to_string()) {
+                dir = paths::parent(dir);
+            }
+        }
         idx.mark_patches(&docs_by_file);
         idx.compute_ownership();
         let kustomized = idx.kustomize_read_files();
@@ -186,7 +195,9 @@ impl Index {
                 idx.syntax.push(problem);
             }
         }
+        let start = std::time::Instant::now();
         idx.render();
+        idx.render_time = start.elapsed();
         idx
     }
 
@@ -220,7 +231,11 @@ impl Index {
             used_sources,
             substitutions,
             standalone,
+            internal_errors,
         } = rendered;
+        for (dir, message) in internal_errors {
+            self.problems.push(IoProblem { path: dir, message });
+        }
         self.docs.extend(docs);
         self.substitutions = substitutions;
         self.ownership.applies.clear();
@@ -389,6 +404,7 @@ impl Index {
                 continue;
             };
             let Some(h) = &doc.header else { continue };
+            self.by_kind.entry(h.kind).or_default().push(i as InstId);
             if h.kind == Kind::Other {
                 continue;
             }
@@ -450,14 +466,7 @@ impl Index {
         if repo_path.is_empty() || self.sources.find(repo_path).is_some() {
             return true;
         }
-        if self
-            .sources
-            .iter()
-            .any(|(_, f)| paths::is_within(&f.repo_path, repo_path))
-        {
-            return true;
-        }
-        self.root.join(repo_path).exists()
+        self.dirs.contains(repo_path) || self.root.join(repo_path).exists()
     }
 
     /// Whether a document was made by a kustomize generator (its text is in a kustomization
@@ -478,12 +487,15 @@ impl Index {
 
     /// Instances of one kind, with their documents.
     pub fn instances_of(&self, kind: Kind) -> impl Iterator<Item = (InstId, &Instance, &Doc)> {
-        self.instances
+        self.by_kind
+            .get(&kind)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
             .iter()
-            .enumerate()
-            .filter_map(move |(i, inst)| {
+            .filter_map(move |&i| {
+                let inst = self.instances.get(i as usize)?;
                 let doc = self.docs.get(inst.doc as usize)?;
-                (doc.kind() == kind).then_some((i as InstId, inst, doc))
+                Some((i, inst, doc))
             })
     }
 

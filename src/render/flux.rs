@@ -53,6 +53,38 @@ pub struct Rendered {
     /// Kustomize directories nothing builds, rendered on their own: the directory and its
     /// objects.
     pub standalone: Vec<(String, Vec<DocId>)>,
+    /// Builds that failed inside this tool: the directory, and what went wrong.
+    pub internal_errors: Vec<(String, String)>,
+}
+
+/// A build whose panic costs that build only: it yields nothing and is recorded as an internal
+/// error naming the directory.
+fn guarded_build(
+    builder: &mut Builder<'_, '_>,
+    dir: &str,
+    overlay: &Overlay<'_>,
+    at: Span,
+    out: &mut Rendered,
+) -> Vec<RObject> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        builder.build_top(dir, overlay, at)
+    })) {
+        Ok(objects) => objects,
+        Err(panic) => {
+            out.internal_errors.push((
+                if dir.is_empty() {
+                    ".".into()
+                } else {
+                    dir.to_string()
+                },
+                format!(
+                    "internal error while rendering this directory ({}); please report it",
+                    crate::diagnostics::panic_message(panic.as_ref())
+                ),
+            ));
+            Vec::new()
+        }
+    }
 }
 
 /// A variable's value and where it was defined.
@@ -131,7 +163,7 @@ pub fn render_all(
         let overlay = overlay_of(&ks_root);
         builder.problems.clear();
         builder.partial = false;
-        let mut objects = builder.build_top(&dir, &overlay, at);
+        let mut objects = guarded_build(&mut builder, &dir, &overlay, at, &mut out);
         build.problems.append(&mut builder.problems);
         if builder.partial {
             build.status = Status::Partial;
@@ -201,7 +233,7 @@ pub fn render_standalone(
     for dir in dirs {
         builder.problems.clear();
         builder.partial = false;
-        let objects = builder.build_top(dir, &overlay, Span::default());
+        let objects = guarded_build(&mut builder, dir, &overlay, Span::default(), out);
         let mut ids = Vec::with_capacity(objects.len());
         for o in objects {
             let id = base + out.docs.len() as DocId;

@@ -16,12 +16,15 @@ pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
     for (inst, i, doc) in index.instances_of(Kind::Cluster) {
         let Some(ns) = index.namespace(inst) else { continue };
-        // An ObjectStore whose name or namespace is a placeholder could be the one.
-        let unresolved_store = index.instances_of(Kind::ObjectStore).any(|(s, si, sd)| {
-            index.paired(inst, s)
-                && (matches!(si.namespace, Some(NameVal::Unknown))
-                    || sd.header.as_ref().is_some_and(|h| matches!(h.name, Some(NameVal::Unknown))))
-        });
+        // An ObjectStore whose name or namespace is a placeholder could be the one. Asked only
+        // when a store is missing, since it looks at every ObjectStore.
+        let unresolved_store = || {
+            index.instances_of(Kind::ObjectStore).any(|(s, si, sd)| {
+                index.paired(inst, s)
+                    && (matches!(si.namespace, Some(NameVal::Unknown))
+                        || sd.header.as_ref().is_some_and(|h| matches!(h.name, Some(NameVal::Unknown))))
+            })
+        };
         let cluster = Cluster(&doc.root);
         let entries: Vec<(Plugin<'_>, &str)> = cluster
             .barman_plugins()
@@ -51,7 +54,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 }
                 Some(at) => {
                     let Val::Known(name) = at.value else { continue };
-                    if unresolved_store || index.exists_for(Kind::ObjectStore, ns, name, inst) {
+                    if index.exists_for(Kind::ObjectStore, ns, name, inst) || unresolved_store() {
                         continue;
                     }
                     let shown_ns = if ns.is_empty() { "the Cluster's namespace".to_string() } else { format!("namespace `{ns}`") };

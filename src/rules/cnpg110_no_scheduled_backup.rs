@@ -45,11 +45,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 _ => {}
             }
         }
-        // A ScheduledBackup whose namespace is a placeholder might be the one.
-        unknown |= index.instances_of(Kind::ScheduledBackup).any(|(s, si, _)| {
-            matches!(si.namespace, Some(NameVal::Unknown)) && index.paired(inst, s)
-        });
-        if found || unknown {
+        // A ScheduledBackup whose namespace is a placeholder might be the one (asked last: it
+        // looks at every ScheduledBackup).
+        if found
+            || unknown
+            || index.instances_of(Kind::ScheduledBackup).any(|(s, si, _)| {
+                matches!(si.namespace, Some(NameVal::Unknown)) && index.paired(inst, s)
+            })
+        {
             continue;
         }
         ctx.report(

@@ -13,10 +13,12 @@ use super::catalog::{self, Compiled};
 use super::json::{self, is_within, segments};
 use super::{cel, removed, Category, Issue};
 use crate::diagnostics::{path_string, Seg, Target};
+use crate::discover::IoProblem;
 use crate::index::{DocId, Index, InstId};
 
-/// Every schema issue of every applied object, sorted by document.
-pub fn check_all(index: &Index) -> Vec<Issue> {
+/// Every schema issue of every applied object, sorted by document; and the files whose check
+/// failed inside this tool (a bug, reported as an internal error naming the file).
+pub fn check_all(index: &Index) -> (Vec<Issue>, Vec<IoProblem>) {
     // One source document rendered into several builds is checked once per rendering; the
     // engine merges identical findings.
     let mut seen = HashSet::new();
@@ -42,12 +44,32 @@ pub fn check_all(index: &Index) -> Vec<Issue> {
     kinds.par_iter().for_each(|&(g, v, k)| {
         catalog::compiled(g, v, k);
     });
-    let mut out: Vec<Issue> = targets
+    let results: Vec<Result<Vec<Issue>, IoProblem>> = targets
         .par_iter()
-        .flat_map_iter(|&(inst, doc)| check_doc(index, inst, doc))
+        .map(|&(inst, doc)| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_doc(index, inst, doc)))
+                .map_err(|panic| IoProblem {
+                    path: index
+                        .doc(doc)
+                        .and_then(|d| index.sources.get(d.file))
+                        .map_or_else(String::new, |f| f.repo_path.clone()),
+                    message: format!(
+                        "internal error while validating an object against its schema ({});                          please report it",
+                        crate::diagnostics::panic_message(panic.as_ref())
+                    ),
+                })
+        })
         .collect();
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for r in results {
+        match r {
+            Ok(mut issues) => out.append(&mut issues),
+            Err(p) => problems.push(p),
+        }
+    }
     out.sort_by_key(|i| i.doc);
-    out
+    (out, problems)
 }
 
 fn check_doc(index: &Index, inst: InstId, doc_id: DocId) -> Vec<Issue> {

@@ -1,5 +1,10 @@
-//! `cargo xtask schemas [CRD_DIR]`: regenerates `schemas/crds/*.json` and
-//! `src/schema/embedded.rs` from upstream CRD files (default: `../shared/crds`).
+//! Project chores.
+//! - `cargo xtask schemas [CRD_DIR]`: regenerates `schemas/crds/*.json` and
+//!   `src/schema/embedded.rs` from upstream CRD files (default: `../shared/crds`).
+//! - `cargo xtask gen-repo --apps N [--out DIR]`: writes a synthetic Flux repository for
+//!   benchmarks (default: `target/bench-repos/apps-N`).
+
+mod gen_repo;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,8 +34,30 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some("gen-repo") => match gen_repo_args(&args[1..], &project) {
+            Ok((apps, out)) => match gen_repo::generate(&out, apps) {
+                Ok(s) => {
+                    println!(
+                        "{}: {apps} apps, {} files, {} documents, {:.1} MB",
+                        out.display(),
+                        s.files,
+                        s.documents,
+                        s.bytes as f64 / 1e6
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("xtask gen-repo: {e}");
+                    ExitCode::from(2)
+                }
+            },
+            Err(e) => {
+                eprintln!("xtask gen-repo: {e}");
+                ExitCode::from(2)
+            }
+        },
         _ => {
-            eprintln!("usage: cargo xtask schemas [CRD_DIR]");
+            eprintln!("usage: cargo xtask schemas [CRD_DIR]\n       cargo xtask gen-repo --apps N [--out DIR]");
             ExitCode::from(2)
         }
     }
@@ -56,4 +83,23 @@ fn schemas(project: &Path, crds: &Path) -> Result<usize, String> {
     std::fs::write(&rs, generate::embedded_rs(&list))
         .map_err(|e| format!("{}: {e}", rs.display()))?;
     Ok(list.len())
+}
+
+fn gen_repo_args(args: &[String], project: &Path) -> Result<(usize, PathBuf), String> {
+    let mut apps = None;
+    let mut out = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--apps" => {
+                let v = it.next().ok_or("--apps needs a number")?;
+                apps = Some(v.parse::<usize>().map_err(|e| format!("--apps {v}: {e}"))?);
+            }
+            "--out" => out = Some(PathBuf::from(it.next().ok_or("--out needs a directory")?)),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    let apps = apps.ok_or("--apps N is required")?;
+    let out = out.unwrap_or_else(|| project.join(format!("target/bench-repos/apps-{apps}")));
+    Ok((apps, out))
 }

@@ -1,0 +1,49 @@
+//! The whole pipeline (load, render, schema, every rule, every report format) on a repository
+//! of one file whose bytes are the input. No internal error may come out of it.
+#![no_main]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use cnpg_lint::config::Config;
+use cnpg_lint::pipeline::{lint, LintOptions};
+use cnpg_lint::report::{self, Format, Report, Style};
+use cnpg_lint::rules::RULES;
+use libfuzzer_sys::fuzz_target;
+
+fn repo() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("cnpg-lint-fuzz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch repository");
+        std::fs::write(dir.join(".cnpg-lint.yaml"), "root: true\n").expect("root marker");
+        dir
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let dir = repo();
+    std::fs::write(dir.join("input.yaml"), data).expect("write input");
+    let rules: Vec<_> = RULES.iter().collect();
+    let opts = LintOptions {
+        root: dir.clone(),
+        cwd: dir.clone(),
+        jobs: 1,
+        max_file_bytes: cnpg_lint::load::DEFAULT_MAX_FILE_BYTES,
+    };
+    let result = lint(&opts, &Config::default(), &rules);
+    assert!(result.internal_errors.is_empty(), "{:?}", result.internal_errors);
+    let notes = Vec::new();
+    let report = Report {
+        diagnostics: &result.diagnostics,
+        summary: &result.summary,
+        sources: &result.index.sources,
+        root: dir,
+        notes: &notes,
+    };
+    for format in [Format::Human, Format::Json, Format::Sarif, Format::Github, Format::Concise] {
+        let mut out = Vec::new();
+        report::write(format, &report, &Style { color: false, width: 100 }, &mut out)
+            .expect("report to memory");
+    }
+});

@@ -2,8 +2,10 @@
 //! substitution, and the order of builds (parents before children, so a child is built from
 //! the object its parent applies).
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+
+use rayon::prelude::*;
 
 use super::build::{Builder, Overlay};
 use super::envsubst::{self, Outcome};
@@ -64,14 +66,14 @@ fn guarded_build(
     dir: &str,
     overlay: &Overlay<'_>,
     at: Span,
-    out: &mut Rendered,
+    internal: &mut Vec<(String, String)>,
 ) -> Vec<RObject> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         builder.build_top(dir, overlay, at)
     })) {
         Ok(objects) => objects,
         Err(panic) => {
-            out.internal_errors.push((
+            internal.push((
                 if dir.is_empty() {
                     ".".into()
                 } else {
@@ -109,113 +111,171 @@ pub fn render_all(
     base: DocId,
 ) -> Rendered {
     let mut out = Rendered::default();
-    let mut queue: VecDeque<(Node, DocId, u32)> = VecDeque::new();
+    let mut wave: Vec<(Node, DocId, u32)> = Vec::new();
     let mut visited: HashSet<(u32, String, String)> = HashSet::new();
     for &(doc, group) in roots {
         if let Some(d) = tree.docs.get(doc as usize) {
             visited.insert((group, ns_of(&d.root), name_of(&d.root)));
-            queue.push_back((d.root.clone(), doc, group));
+            wave.push((d.root.clone(), doc, group));
         }
     }
     // ConfigMaps and Secrets rendered so far, per context, for substituteFrom.
     let mut rendered_data: HashMap<(u32, String, String, String), DocId> = HashMap::new();
-    let mut builder = Builder::new(tree, root_dir);
-    while let Some((ks_root, ks_doc, group)) = queue.pop_front() {
-        let view = FluxKustomization(&ks_root);
-        let mut build = KsBuild {
+    // Level by level: a Kustomization's children render in the next wave. Builds of one wave
+    // are independent and run in parallel; `substituteFrom` reads what earlier builds rendered,
+    // so it is resolved afterwards, in order, exactly as a sequential walk would see it.
+    while !wave.is_empty() {
+        let built: Vec<Built> = wave
+            .par_iter()
+            .map(|(ks_root, ks_doc, group)| {
+                build_one(tree, own_sources, &root_dir, ks_root, *ks_doc, *group)
+            })
+            .collect();
+        let mut next = Vec::new();
+        for (b, (ks_root, _, group)) in built.into_iter().zip(wave.iter()) {
+            let Built {
+                mut build,
+                mut objects,
+                internal,
+            } = b;
+            out.internal_errors.extend(internal);
+            if needs_rendered_data(ks_root) {
+                let vars = collect_vars(ks_root, *group, tree, &out, &rendered_data);
+                substitute_all(&mut objects, &vars, &mut build);
+            }
+            for o in objects {
+                let id = base + out.docs.len() as DocId;
+                if let Some(s) = o.source {
+                    out.used_sources.insert(s);
+                }
+                let header = Header::read(&o.root);
+                let kind = header.as_ref().map_or(Kind::Other, |h| h.kind);
+                if matches!(kind, Kind::ConfigMap | Kind::Secret) {
+                    rendered_data.insert(
+                        (
+                            *group,
+                            ns_of(&o.root),
+                            header
+                                .as_ref()
+                                .map_or(String::new(), |h| h.kind_name.clone()),
+                            name_of(&o.root),
+                        ),
+                        id,
+                    );
+                }
+                if kind == Kind::FluxKustomization {
+                    let key = (*group, ns_of(&o.root), name_of(&o.root));
+                    if visited.insert(key) {
+                        next.push((o.root.clone(), id, *group));
+                    }
+                }
+                build.objects.push(id);
+                out.push(o, header);
+            }
+            out.builds.push(build);
+        }
+        wave = next;
+    }
+    out
+}
+
+/// One Flux Kustomization's build before its objects get ids.
+struct Built {
+    build: KsBuild,
+    objects: Vec<RObject>,
+    internal: Vec<(String, String)>,
+}
+
+/// Whether post-build substitution reads ConfigMaps or Secrets (which earlier builds may
+/// render), rather than only the Kustomization's own `substitute`.
+fn needs_rendered_data(ks_root: &Node) -> bool {
+    ks_root
+        .at(&["spec", "postBuild", "substituteFrom"])
+        .is_some_and(|f| f.as_seq().is_none_or(|s| !s.is_empty()))
+}
+
+fn substitute_all(objects: &mut [RObject], vars: &Vars, build: &mut KsBuild) {
+    for o in objects.iter_mut() {
+        if substitute_object(o, vars, &mut build.problems) {
+            build.status = Status::Partial.max_with(build.status);
+        }
+    }
+}
+
+/// Builds one Flux Kustomization: its source, its path, the kustomize build with Flux's
+/// overlay, and substitution when it needs nothing rendered elsewhere.
+fn build_one(
+    tree: &Tree<'_>,
+    own_sources: &[(String, String)],
+    root_dir: &std::path::Path,
+    ks_root: &Node,
+    ks_doc: DocId,
+    group: u32,
+) -> Built {
+    let view = FluxKustomization(ks_root);
+    let mut built = Built {
+        build: KsBuild {
             ks: ks_doc,
             group,
             objects: Vec::new(),
             problems: Vec::new(),
             status: Status::Full,
-        };
-        if let Some((kind, name)) = view.source_ref() {
-            if !own_sources.iter().any(|(k, n)| k == kind && n == name) {
-                build.status = Status::Failed;
-                build.problems.push(Problem {
-                    span: ks_root
-                        .at(&["spec", "sourceRef"])
-                        .map_or(ks_root.span, |n| n.span),
-                    message: format!(
-                        "source {kind}/{name} is another repository or artifact; not rendered"
-                    ),
-                });
-                out.builds.push(build);
-                continue;
-            }
-        }
-        let path_node = view.path();
-        let dir = match path_node.map(|p| p.value) {
-            None => Some(String::new()),
-            Some(Val::Known(p)) => paths::join("", p),
-            Some(Val::Unknown) => None,
-        };
-        let at = path_node.map_or(ks_root.span, |p| p.node.span);
-        let Some(dir) = dir else {
+        },
+        objects: Vec::new(),
+        internal: Vec::new(),
+    };
+    let build = &mut built.build;
+    if let Some((kind, name)) = view.source_ref() {
+        if !own_sources.iter().any(|(k, n)| k == kind && n == name) {
             build.status = Status::Failed;
             build.problems.push(Problem {
-                span: at,
-                message: "spec.path is a placeholder or leaves the repository; not rendered".into(),
+                span: ks_root
+                    .at(&["spec", "sourceRef"])
+                    .map_or(ks_root.span, |n| n.span),
+                message: format!(
+                    "source {kind}/{name} is another repository or artifact; not rendered"
+                ),
             });
-            out.builds.push(build);
-            continue;
-        };
-        let overlay = overlay_of(&ks_root);
-        builder.problems.clear();
-        builder.partial = false;
-        let mut objects = guarded_build(&mut builder, &dir, &overlay, at, &mut out);
-        build.problems.append(&mut builder.problems);
-        if builder.partial {
-            build.status = Status::Partial;
+            return built;
         }
-        if objects.is_empty()
-            && build
-                .problems
-                .iter()
-                .any(|p| p.message.contains("does not exist"))
-        {
-            build.status = Status::Failed;
-        }
-        if ks_root.at(&["spec", "postBuild"]).is_some() {
-            let vars = collect_vars(&ks_root, group, tree, &out, &rendered_data);
-            for o in objects.iter_mut() {
-                if substitute_object(o, &vars, &mut build.problems) {
-                    build.status = Status::Partial.max_with(build.status);
-                }
-            }
-        }
-        for o in objects {
-            let id = base + out.docs.len() as DocId;
-            if let Some(s) = o.source {
-                out.used_sources.insert(s);
-            }
-            let header = Header::read(&o.root);
-            let kind = header.as_ref().map_or(Kind::Other, |h| h.kind);
-            if matches!(kind, Kind::ConfigMap | Kind::Secret) {
-                rendered_data.insert(
-                    (
-                        group,
-                        ns_of(&o.root),
-                        header
-                            .as_ref()
-                            .map_or(String::new(), |h| h.kind_name.clone()),
-                        name_of(&o.root),
-                    ),
-                    id,
-                );
-            }
-            if kind == Kind::FluxKustomization {
-                let key = (group, ns_of(&o.root), name_of(&o.root));
-                if visited.insert(key) {
-                    queue.push_back((o.root.clone(), id, group));
-                }
-            }
-            build.objects.push(id);
-            out.push(o, header);
-        }
-        out.builds.push(build);
     }
-    out
+    let path_node = view.path();
+    let dir = match path_node.map(|p| p.value) {
+        None => Some(String::new()),
+        Some(Val::Known(p)) => paths::join("", p),
+        Some(Val::Unknown) => None,
+    };
+    let at = path_node.map_or(ks_root.span, |p| p.node.span);
+    let Some(dir) = dir else {
+        build.status = Status::Failed;
+        build.problems.push(Problem {
+            span: at,
+            message: "spec.path is a placeholder or leaves the repository; not rendered".into(),
+        });
+        return built;
+    };
+    let overlay = overlay_of(ks_root);
+    let mut builder = Builder::new(tree, root_dir.to_path_buf());
+    let mut objects = guarded_build(&mut builder, &dir, &overlay, at, &mut built.internal);
+    let build = &mut built.build;
+    build.problems.append(&mut builder.problems);
+    if builder.partial {
+        build.status = Status::Partial;
+    }
+    if objects.is_empty()
+        && build
+            .problems
+            .iter()
+            .any(|p| p.message.contains("does not exist"))
+    {
+        build.status = Status::Failed;
+    }
+    if ks_root.at(&["spec", "postBuild"]).is_some() && !needs_rendered_data(ks_root) {
+        let vars = collect_own_vars(ks_root);
+        substitute_all(&mut objects, &vars, build);
+    }
+    built.objects = objects;
+    built
 }
 
 /// Builds each kustomize directory that nothing else builds (see
@@ -233,7 +293,13 @@ pub fn render_standalone(
     for dir in dirs {
         builder.problems.clear();
         builder.partial = false;
-        let objects = guarded_build(&mut builder, dir, &overlay, Span::default(), out);
+        let objects = guarded_build(
+            &mut builder,
+            dir,
+            &overlay,
+            Span::default(),
+            &mut out.internal_errors,
+        );
         let mut ids = Vec::with_capacity(objects.len());
         for o in objects {
             let id = base + out.docs.len() as DocId;
@@ -372,6 +438,19 @@ fn collect_vars(
             Some(root) => read_data(root, &kind, &mut vars),
         }
     }
+    add_own_vars(ks, &mut vars);
+    vars
+}
+
+/// Only the Kustomization's own `postBuild.substitute`.
+fn collect_own_vars(ks: &Node) -> Vars {
+    let mut vars = Vars::default();
+    add_own_vars(ks, &mut vars);
+    vars
+}
+
+/// `postBuild.substitute`, which wins over anything from `substituteFrom`.
+fn add_own_vars(ks: &Node, vars: &mut Vars) {
     for e in ks
         .at(&["spec", "postBuild", "substitute"])
         .and_then(Node::as_map)
@@ -388,7 +467,6 @@ fn collect_vars(
             );
         }
     }
-    vars
 }
 
 /// A ConfigMap or Secret written in the repository (not applied by any Kustomization seen so

@@ -1,0 +1,103 @@
+//! `cargo bench`: the whole pipeline, in process, on synthetic Flux repositories of 100, 1,000
+//! and 5,000 apps (made by `cargo xtask gen-repo` when missing), next to the time to discover
+//! and parse the same files alone. Prints the median of several runs, files/s, MB/s, and the
+//! median run's time per stage. `scripts/bench.sh` times the release binary end to end instead.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use cnpg_lint::config::Config;
+use cnpg_lint::pipeline::{lint, LintOptions};
+use cnpg_lint::rules::RULES;
+
+fn repo(apps: usize) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join(format!("target/bench-repos/apps-{apps}"));
+    if !dir.join(".cnpg-lint.yaml").is_file() {
+        let status = Command::new(env!("CARGO"))
+            .args(["xtask", "gen-repo", "--apps", &apps.to_string()])
+            .current_dir(root)
+            .status()
+            .expect("run cargo xtask gen-repo");
+        assert!(status.success(), "cargo xtask gen-repo failed");
+    }
+    dir
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    // `cargo bench -- NAME` filters by app count, like libtest.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build_global();
+    let rules: Vec<_> = RULES.iter().collect();
+    println!("{jobs} threads; median of runs");
+    println!(
+        "{:>6} {:>7} {:>8} {:>7} {:>10} {:>10} {:>9} {:>9} {:>6}",
+        "apps", "files", "docs", "MB", "parse ms", "lint ms", "files/s", "MB/s", "ratio"
+    );
+    for apps in [100usize, 1_000, 5_000] {
+        if filter
+            .as_ref()
+            .is_some_and(|f| !apps.to_string().contains(f.as_str()))
+        {
+            continue;
+        }
+        let dir = repo(apps);
+        let opts = LintOptions {
+            root: dir.clone(),
+            cwd: dir.clone(),
+            jobs,
+            max_file_bytes: cnpg_lint::load::DEFAULT_MAX_FILE_BYTES,
+        };
+        let runs = if apps >= 5_000 { 5 } else { 9 };
+        let mut parse = Vec::new();
+        let mut bytes = 0usize;
+        let mut files = 0usize;
+        for _ in 0..runs {
+            let start = Instant::now();
+            let walk = cnpg_lint::discover::walk(&dir, jobs, &Config::default().exclude_set());
+            let loaded = cnpg_lint::load::load_all(&walk.files, opts.max_file_bytes);
+            parse.push(start.elapsed());
+            files = loaded.sources.len();
+            bytes = loaded.sources.iter().map(|(_, f)| f.text.len()).sum();
+            std::mem::forget(loaded);
+        }
+        let mut total = Vec::new();
+        let mut stages = Vec::new();
+        let mut docs = 0;
+        for _ in 0..runs {
+            let start = Instant::now();
+            let result = lint(&opts, &Config::default(), &rules);
+            total.push(start.elapsed());
+            docs = result.summary.documents;
+            stages.push((start.elapsed(), result.timings.clone()));
+            std::mem::forget(result);
+        }
+        let lint_t = median(total);
+        let parse_t = median(parse);
+        let secs = lint_t.as_secs_f64();
+        println!(
+            "{apps:>6} {files:>7} {docs:>8} {:>7.1} {:>10.1} {:>10.1} {:>9.0} {:>9.1} {:>6.2}",
+            bytes as f64 / 1e6,
+            parse_t.as_secs_f64() * 1e3,
+            secs * 1e3,
+            files as f64 / secs,
+            bytes as f64 / 1e6 / secs,
+            secs / parse_t.as_secs_f64(),
+        );
+        stages.sort_by_key(|(d, _)| *d);
+        if let Some((_, t)) = stages.get(stages.len() / 2) {
+            for line in t.table().lines() {
+                println!("         {line}");
+            }
+        }
+    }
+}

@@ -570,6 +570,17 @@ fn substitute_object(o: &mut RObject, vars: &Vars, problems: &mut Vec<Problem>) 
 /// The node a substituted scalar becomes: Flux substitutes text and parses the result as YAML,
 /// so a plain scalar may turn into a number, a list or a mapping. Spans stay on the `${…}`.
 fn replacement(new: &str, style: Style, span: Span, tag: Option<Box<str>>) -> Node {
+    if style == Style::Plain && simple_plain(new) {
+        // Text YAML can only read as one plain scalar of itself: no parser needed.
+        return Node {
+            span,
+            tag,
+            kind: NodeKind::Scalar(Scalar {
+                text: new.into(),
+                style: Style::Plain,
+            }),
+        };
+    }
     if style == Style::Plain {
         let loaded = yaml::load(span.file, new);
         if loaded.errors.is_empty() && loaded.docs.len() == 1 {
@@ -607,6 +618,20 @@ fn replacement(new: &str, style: Style, span: Span, tag: Option<Box<str>>) -> No
     }
 }
 
+/// Whether YAML reads `text` as a single plain scalar with exactly this text: letters, digits
+/// and a few inner punctuation marks, no indicator that could start a collection, a comment,
+/// an alias, a tag, a quote or a block.
+fn simple_plain(text: &str) -> bool {
+    let Some(first) = text.chars().next() else {
+        return false;
+    };
+    (first.is_ascii_alphanumeric() || first == '/' || first == '.' || first == '_')
+        && !text.ends_with(' ')
+        && text.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '+' | '=' | '@' | '$')
+        })
+}
+
 fn walk(node: &mut Node, path: &mut Vec<Seg>, f: &mut dyn FnMut(&mut Node, &[Seg])) {
     match &mut node.kind {
         NodeKind::Scalar(_) => f(node, path),
@@ -639,4 +664,36 @@ pub fn status_counts(builds: &[KsBuild]) -> BTreeMap<&'static str, usize> {
         *m.entry(k).or_insert(0) += 1;
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_plain_text_reads_as_the_parser_reads_it() {
+        let span = Span::default();
+        for text in [
+            "3",
+            "1e3",
+            "true",
+            "on",
+            "prod",
+            "5Gi",
+            "a-b_c.d/e",
+            "x=y+z@w",
+            "v1.2.3",
+            ".inf",
+        ] {
+            assert!(simple_plain(text), "{text}");
+            let parsed = yaml::load(0, text).docs.remove(0).root;
+            let fast = replacement(text, Style::Plain, span, None);
+            assert_eq!(fast.as_scalar(), parsed.as_scalar(), "{text}");
+        }
+        for text in [
+            "", "a: b", "- x", "[1]", "a #c", "*x", "&a", "!t", "'q'", "x ", "@a", "a\nb",
+        ] {
+            assert!(!simple_plain(text), "{text:?}");
+        }
+    }
 }

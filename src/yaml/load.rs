@@ -80,6 +80,8 @@ struct Builder {
     root: Option<Node>,
     doc_index: usize,
     out: LoadedFile,
+    /// Markers can point one past the end of a text without a final newline; spans never do.
+    text_len: usize,
 }
 
 /// Where a document failed and why; the builder abandons the document.
@@ -163,8 +165,9 @@ fn remap(file: &mut LoadedFile, inserts: &[usize]) {
             Kind::Scalar(_) => {}
             Kind::Seq(items) => stack.extend(items.iter_mut()),
             Kind::Map(entries) => {
+                // Keys can be collections too (`? [a, b]`, or an alias to one).
                 for e in entries.iter_mut() {
-                    fix_span(&mut e.key.span);
+                    stack.push(&mut e.key);
                     stack.push(&mut e.value);
                 }
             }
@@ -190,6 +193,7 @@ fn load_exact(file: FileId, text: &str) -> LoadedFile {
         root: None,
         doc_index: 0,
         out: LoadedFile::default(),
+        text_len: text.len(),
     };
     let mut parser = Parser::new_from_str(text);
     let mut in_doc = false;
@@ -229,7 +233,9 @@ fn marker_offset(m: &granit_parser::Marker) -> usize {
 
 impl Builder {
     fn span(&self, s: &GSpan) -> Span {
-        Span::new(self.file, marker_offset(&s.start), marker_offset(&s.end))
+        let start = marker_offset(&s.start).min(self.text_len);
+        let end = marker_offset(&s.end).min(self.text_len);
+        Span::new(self.file, start.min(end), end)
     }
 
     fn abandon_document(&mut self, in_doc: &mut bool) {
@@ -329,8 +335,9 @@ impl Builder {
                     items,
                 }) = self.stack.pop()
                 {
+                    let end = (span.end as usize).min(self.text_len);
                     let node = Node {
-                        span: Span::new(self.file, start.start as usize, span.end as usize),
+                        span: Span::new(self.file, (start.start as usize).min(end), end),
                         tag,
                         kind: Kind::Seq(items),
                     };
@@ -348,8 +355,9 @@ impl Builder {
                 }) = self.stack.pop()
                 {
                     apply_merges(&mut entries, merges);
+                    let end = (span.end as usize).min(self.text_len);
                     let node = Node {
-                        span: Span::new(self.file, start.start as usize, span.end as usize),
+                        span: Span::new(self.file, (start.start as usize).min(end), end),
                         tag,
                         kind: Kind::Map(entries),
                     };
@@ -566,6 +574,37 @@ mod tests {
         assert_eq!(e.span.start, 10);
         assert_eq!(e.first.unwrap().start, 0);
         assert_eq!(f.docs[0].root.get("a").unwrap().as_str(), Some("3"));
+    }
+
+    #[test]
+    fn spans_stay_inside_the_text_after_the_alias_key_retry() {
+        // Found by fuzzing: the alias-key retry (which inserts a space) did not map back the
+        // spans inside collection keys, which then ran past the end of the text.
+        let found = include_str!("../../fixtures/fuzz/yaml_load-alias-key-spans.yaml");
+        for text in [
+            "a: &app x\nm:\n  *app: 1\n  k:\n    n: v",
+            "a:\n  b:\n    - c",
+            found,
+        ] {
+            let loaded = load(0, text);
+            let mut stack: Vec<&Node> = loaded.docs.iter().map(|d| &d.root).collect();
+            while let Some(n) = stack.pop() {
+                assert!(
+                    n.span.end as usize <= text.len() && n.span.start <= n.span.end,
+                    "{text:?}"
+                );
+                match &n.kind {
+                    Kind::Scalar(_) => {}
+                    Kind::Seq(items) => stack.extend(items.iter()),
+                    Kind::Map(entries) => {
+                        for e in entries {
+                            stack.push(&e.key);
+                            stack.push(&e.value);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

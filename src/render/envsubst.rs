@@ -148,6 +148,10 @@ pub fn substitute(
 /// True if the text contains any substitution syntax Flux would act on (not counting `$${`
 /// escapes): a `${` the parser opens, valid or not. See also [`has_dollar_escapes`].
 pub fn has_vars(input: &str) -> bool {
+    // Every variable starts with `$`; most scalars have none, and need no scanner.
+    if !input.contains('$') {
+        return false;
+    }
     let mut sc = Scanner::new(input);
     loop {
         sc.text_mode();

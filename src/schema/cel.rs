@@ -760,6 +760,37 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_of_the_embedded_crds_parses_except_transition_rules() {
+        fn rules(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    for r in m
+                        .get("x-kubernetes-validations")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        out.extend(r.get("rule").and_then(Value::as_str).map(str::to_string));
+                    }
+                    m.values().for_each(|x| rules(x, out));
+                }
+                Value::Array(a) => a.iter().for_each(|x| rules(x, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        for e in crate::schema::catalog::all() {
+            let v: Value = serde_json::from_str(e.json).expect("schema JSON");
+            rules(&v, &mut all);
+        }
+        let judged: Vec<&String> = all.iter().filter(|r| !r.contains("oldSelf")).collect();
+        assert!(judged.len() >= 50, "{}", judged.len());
+        for r in judged {
+            assert!(parse(r).is_some(), "cannot parse {r}");
+        }
+    }
+
+    #[test]
     fn transition_unknown_and_unsupported_rules_are_not_judged() {
         assert!(run("self == oldSelf", json!(1)).is_empty());
         assert!(run("self.matches('^a$')", json!("b")).is_empty());

@@ -88,6 +88,10 @@ fn visit(
             let props = schema.get("properties").and_then(Value::as_object);
             let extra = schema.get("additionalProperties").filter(|a| a.is_object());
             for (k, v) in m {
+                // The API server ignores what a manifest writes under the status subresource.
+                if depth == 0 && k == "status" {
+                    continue;
+                }
                 if let Some(s) = props.and_then(|p| p.get(k)).or(extra) {
                     descend(s, v, k, out);
                 }
@@ -169,7 +173,7 @@ impl Scope<'_> {
         let child_schema = schema
             .and_then(|s| s.get("properties"))
             .and_then(|p| p.get(name));
-        match m.get(name) {
+        match m.get(name).filter(|v| !v.is_null()) {
             Some(v) => Some(self.lift(v, child_schema, format!("{pointer}/{}", escape(name)))),
             None => child_schema
                 .and_then(|s| s.get("default"))
@@ -589,16 +593,17 @@ impl Scope<'_> {
             if a == Cel::Bool(decisive) || b == Cel::Bool(decisive) {
                 return Cel::Bool(decisive);
             }
+            // An unknown side might have decided it, so it outranks an error.
             return match (a, b) {
                 (Cel::Bool(_), Cel::Bool(_)) => Cel::Bool(!decisive),
-                (Cel::Error(f), _) | (_, Cel::Error(f)) => Cel::Error(f),
                 (Cel::Unknown, _) | (_, Cel::Unknown) => Cel::Unknown,
+                (x @ Cel::Error(_), y) | (y, x @ Cel::Error(_)) => worst(x, y),
                 _ => Cel::Error(Fault::Invalid),
             };
         }
         match (&a, &b) {
-            (Cel::Error(f), _) | (_, Cel::Error(f)) => return Cel::Error(f.clone()),
             (Cel::Unknown, _) | (_, Cel::Unknown) => return Cel::Unknown,
+            (Cel::Error(_), _) | (_, Cel::Error(_)) => return worst(a, b),
             _ => {}
         }
         if self.has_unknown(&a) || self.has_unknown(&b) {
@@ -643,11 +648,16 @@ impl Scope<'_> {
         for a in args {
             vals.push(self.eval(a, env));
         }
-        if let Some(err) = vals.iter().find(|v| matches!(v, Cel::Error(_))) {
-            return err.clone();
-        }
         if vals.contains(&Cel::Unknown) {
             return Cel::Unknown;
+        }
+        if let Some(err) = vals
+            .iter()
+            .filter(|v| matches!(v, Cel::Error(_)))
+            .cloned()
+            .reduce(worst)
+        {
+            return err;
         }
         match (name, vals.as_slice()) {
             ("size", [Cel::Str(s)]) => Cel::Int(s.chars().count() as i64),
@@ -685,13 +695,32 @@ fn fold<'a>(results: &[Cel<'a>], exists: bool) -> Cel<'a> {
     if results.contains(&Cel::Bool(exists)) {
         return Cel::Bool(exists);
     }
-    if let Some(err) = results.iter().find(|r| matches!(r, Cel::Error(_))) {
-        return err.clone();
-    }
-    if results.iter().any(|r| !matches!(r, Cel::Bool(_))) {
+    if results.contains(&Cel::Unknown) {
         return Cel::Unknown;
     }
+    if let Some(err) = results
+        .iter()
+        .filter(|r| matches!(r, Cel::Error(_)))
+        .cloned()
+        .reduce(worst)
+    {
+        return err;
+    }
+    if results.iter().any(|r| !matches!(r, Cel::Bool(_))) {
+        return Cel::Error(Fault::Invalid);
+    }
     Cel::Bool(!exists)
+}
+
+/// Of two outcomes where at least one is an error: the one that leaves the rule unjudged wins
+/// (something this interpreter does not do), so a doubt never becomes a finding.
+fn worst<'a>(a: Cel<'a>, b: Cel<'a>) -> Cel<'a> {
+    match (&a, &b) {
+        (Cel::Error(Fault::Unsupported), _) => a,
+        (_, Cel::Error(Fault::Unsupported)) => b,
+        (Cel::Error(_), _) => a,
+        _ => b,
+    }
 }
 
 fn num(v: &Cel<'_>) -> Option<f64> {
@@ -788,6 +817,18 @@ mod tests {
         for r in judged {
             assert!(parse(r).is_some(), "cannot parse {r}");
         }
+    }
+
+    #[test]
+    fn an_unknown_outranks_an_error() {
+        let schema = json!({"x-kubernetes-validations": [{
+            "rule": "!has(self.c) || !self.c.enabled || self.login", "message": "needs login"}]});
+        let v = json!({"c": {"enabled": "${CERT}"}});
+        assert!(check(&schema, &v, &["/c/enabled".to_string()]).is_empty());
+        assert_eq!(
+            check(&schema, &json!({"c": {"enabled": true}}), &[]).len(),
+            1
+        );
     }
 
     #[test]

@@ -90,6 +90,11 @@ fn to_value(
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&escape(&key));
+                if map.contains_key(&key) {
+                    // A duplicate key replaces the earlier value, and what was unknown in it.
+                    let here = pointer.as_str();
+                    unknown.retain(|u| !is_within(u, here));
+                }
                 let child = schema.and_then(|s| {
                     s.get("properties")
                         .and_then(|p| p.get(&key))
@@ -136,7 +141,17 @@ pub fn scalar(s: &Scalar, tag: Option<&str>) -> Value {
     if let Some(b) = s.as_bool() {
         return Value::Bool(b);
     }
+    // go-yaml v2 also reads the single letters as booleans.
+    match &*s.text {
+        "y" | "Y" => return Value::Bool(true),
+        "n" | "N" => return Value::Bool(false),
+        _ => {}
+    }
     let t = s.text.trim();
+    // go-yaml v2 only tries a number when the text starts like one.
+    if !t.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.')) {
+        return Value::String(s.text.to_string());
+    }
     if let Some(i) = int(t) {
         return Value::Number(Number::from(i));
     }
@@ -157,13 +172,14 @@ fn int(t: &str) -> Option<i64> {
         return None;
     }
     let clean: String = digits.chars().filter(|&c| c != '_').collect();
-    let v = if let Some(hex) = clean.strip_prefix("0x") {
+    let lower = clean.to_ascii_lowercase();
+    let v = if let Some(hex) = lower.strip_prefix("0x") {
         i64::from_str_radix(hex, 16).ok()?
-    } else if let Some(bin) = clean.strip_prefix("0b") {
+    } else if let Some(bin) = lower.strip_prefix("0b") {
         i64::from_str_radix(bin, 2).ok()?
-    } else if clean.len() > 1 && clean.starts_with('0') {
-        // YAML 1.1 octal, as go-yaml v2 reads it.
-        i64::from_str_radix(clean.strip_prefix("0o").unwrap_or(&clean[1..]), 8).ok()?
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        // YAML 1.1 octal, as go-yaml v2 reads it (Go's `0o` prefix too).
+        i64::from_str_radix(lower.strip_prefix("0o").unwrap_or(&lower[1..]), 8).ok()?
     } else if clean.bytes().all(|b| b.is_ascii_digit()) {
         clean.parse::<i64>().ok()?
     } else {
@@ -213,7 +229,8 @@ pub fn segments(pointer: &str) -> Vec<String> {
         return Vec::new();
     }
     pointer
-        .trim_start_matches('/')
+        .strip_prefix('/')
+        .unwrap_or(pointer)
         .split('/')
         .map(|s| s.replace("~1", "/").replace("~0", "~"))
         .collect()
@@ -245,6 +262,22 @@ mod tests {
             serde_json::json!({"a": 3, "b": "3", "c": true, "d": 1.5, "e": null, "f": "1.2.3",
                 "g": 493, "h": 1000.0, "i": "4", "j": "x\n"})
         );
+    }
+
+    #[test]
+    fn go_yaml_v2_readings() {
+        let c = json("a: n\nb: Y\nc: 0X1F\nd: _1\ne: 0o17\n");
+        assert_eq!(
+            c.value,
+            serde_json::json!({"a": false, "b": true, "c": 31, "d": "_1", "e": 15})
+        );
+        assert_eq!(segments("//a"), vec!["", "a"]);
+    }
+
+    #[test]
+    fn a_duplicate_key_replaces_what_was_unknown() {
+        let c = json("spec:\n  instances: ${N}\n  instances: 0\n");
+        assert!(c.unknown.is_empty(), "{:?}", c.unknown);
     }
 
     #[test]

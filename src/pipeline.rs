@@ -16,7 +16,11 @@ use crate::rules::RuleEntry;
 use crate::suppress;
 
 /// The rules that report what schema validation finds; validation runs when one of them does.
-const SCHEMA_RULES: [&str; 3] = ["CNPG002", "CNPG003", "CNPG004"];
+const SCHEMA_RULES: [&str; 3] = [
+    crate::rules::cnpg002_schema_violation::META.code,
+    crate::rules::cnpg003_unknown_field::META.code,
+    crate::rules::cnpg004_removed_api_version::META.code,
+];
 
 pub struct LintOptions {
     /// The repository root: Flux paths are relative to it.

@@ -49,14 +49,8 @@ fn survived(o: &Output) -> (i32, String, String) {
 
 fn repo(name: &str, files: &[(&str, &[u8])]) -> std::path::PathBuf {
     let dir = common::scratch(name);
-    std::fs::write(dir.join(".cnpg-lint.yaml"), "root: true\n").expect("marker");
-    for (path, content) in files {
-        let p = dir.join(path);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(p, content).expect("write");
-    }
+    let files: Vec<(String, &[u8])> = files.iter().map(|(p, c)| (p.to_string(), *c)).collect();
+    common::write_files(&dir, &files);
     dir
 }
 

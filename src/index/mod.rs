@@ -243,39 +243,26 @@ impl Index {
             let applied: Vec<(DocId, Option<NameVal>)> = b
                 .objects
                 .iter()
-                .map(|&d| {
-                    let ns = self
-                        .doc(d)
-                        .and_then(|doc| doc.header.as_ref()?.namespace.clone());
-                    (d, ns)
-                })
+                .map(|&d| (d, self.doc_namespace(d)))
                 .collect();
-            self.ownership.applies.insert(b.ks, applied);
-            for &d in &b.objects {
-                let namespace = self
-                    .doc(d)
-                    .and_then(|doc| doc.header.as_ref()?.namespace.clone());
+            for (d, namespace) in &applied {
                 self.instances.push(Instance {
-                    doc: d,
+                    doc: *d,
                     owner: Some(b.ks),
-                    namespace,
+                    namespace: namespace.clone(),
                     contexts: vec![b.group],
                 });
             }
+            self.ownership.applies.insert(b.ks, applied);
         }
         self.builds = builds;
-        for (_, objects) in &standalone {
-            for &d in objects {
-                let namespace = self
-                    .doc(d)
-                    .and_then(|doc| doc.header.as_ref()?.namespace.clone());
-                self.instances.push(Instance {
-                    doc: d,
-                    owner: None,
-                    namespace,
-                    contexts: Vec::new(),
-                });
-            }
+        for d in standalone {
+            self.instances.push(Instance {
+                doc: d,
+                owner: None,
+                namespace: self.doc_namespace(d),
+                contexts: Vec::new(),
+            });
         }
         for (i, doc) in self.docs.iter().enumerate().take(base as usize) {
             if doc.role == Role::Object && !used_sources.contains(&(i as DocId)) {
@@ -497,6 +484,11 @@ impl Index {
                 let doc = self.docs.get(inst.doc as usize)?;
                 Some((i, inst, doc))
             })
+    }
+
+    /// A document's `metadata.namespace` as written (or as rendering set it).
+    fn doc_namespace(&self, id: DocId) -> Option<NameVal> {
+        self.doc(id)?.header.as_ref()?.namespace.clone()
     }
 
     /// The instance's known name.

@@ -52,9 +52,8 @@ pub struct Rendered {
     pub used_sources: HashSet<DocId>,
     /// Substitution records per new document (same order as `docs`).
     pub substitutions: Vec<Vec<Substitution>>,
-    /// Kustomize directories nothing builds, rendered on their own: the directory and its
-    /// objects.
-    pub standalone: Vec<(String, Vec<DocId>)>,
+    /// The objects of kustomize directories that nothing builds, rendered on their own.
+    pub standalone: Vec<DocId>,
     /// Builds that failed inside this tool: the directory, and what went wrong.
     pub internal_errors: Vec<(String, String)>,
 }
@@ -144,33 +143,28 @@ pub fn render_all(
                 substitute_all(&mut objects, &vars, &mut build);
             }
             for o in objects {
-                let id = base + out.docs.len() as DocId;
-                if let Some(s) = o.source {
-                    out.used_sources.insert(s);
-                }
-                let header = Header::read(&o.root);
-                let kind = header.as_ref().map_or(Kind::Other, |h| h.kind);
-                if matches!(kind, Kind::ConfigMap | Kind::Secret) {
+                let id = out.push(base, o);
+                let Some(doc) = out.docs.last() else { continue };
+                if matches!(doc.kind(), Kind::ConfigMap | Kind::Secret) {
                     rendered_data.insert(
                         (
                             *group,
-                            ns_of(&o.root),
-                            header
+                            ns_of(&doc.root),
+                            doc.header
                                 .as_ref()
                                 .map_or(String::new(), |h| h.kind_name.clone()),
-                            name_of(&o.root),
+                            name_of(&doc.root),
                         ),
                         id,
                     );
                 }
-                if kind == Kind::FluxKustomization {
-                    let key = (*group, ns_of(&o.root), name_of(&o.root));
+                if doc.kind() == Kind::FluxKustomization {
+                    let key = (*group, ns_of(&doc.root), name_of(&doc.root));
                     if visited.insert(key) {
-                        next.push((o.root.clone(), id, *group));
+                        next.push((doc.root.clone(), id, *group));
                     }
                 }
                 build.objects.push(id);
-                out.push(o, header);
             }
             out.builds.push(build);
         }
@@ -300,33 +294,31 @@ pub fn render_standalone(
             Span::default(),
             &mut out.internal_errors,
         );
-        let mut ids = Vec::with_capacity(objects.len());
         for o in objects {
-            let id = base + out.docs.len() as DocId;
-            if let Some(s) = o.source {
-                out.used_sources.insert(s);
-            }
-            let header = Header::read(&o.root);
-            ids.push(id);
-            out.push(o, header);
-        }
-        if !ids.is_empty() {
-            out.standalone.push((dir.clone(), ids));
+            let id = out.push(base, o);
+            out.standalone.push(id);
         }
     }
 }
 
 impl Rendered {
-    fn push(&mut self, o: RObject, header: Option<Header>) {
+    /// Adds a rendered object as a document numbered from `base`, and records the source
+    /// document it came from as applied.
+    fn push(&mut self, base: DocId, o: RObject) -> DocId {
+        let id = base + self.docs.len() as DocId;
+        if let Some(s) = o.source {
+            self.used_sources.insert(s);
+        }
         self.substitutions.push(o.substitutions);
         self.docs.push(Doc {
             file: o.file,
             // Rendered documents have no position in a file.
             index: usize::MAX,
+            header: Header::read(&o.root),
             root: o.root,
-            header,
             role: Role::Object,
         });
+        id
     }
 }
 

@@ -11,7 +11,8 @@
 
 use serde_json::Value;
 
-use super::json::{escape, is_within};
+use super::json::escape;
+use crate::index::paths::is_within;
 
 /// A rule that rejects the object.
 pub struct Violation {
@@ -85,14 +86,12 @@ fn visit(
     };
     match value {
         Value::Object(m) => {
-            let props = schema.get("properties").and_then(Value::as_object);
-            let extra = schema.get("additionalProperties").filter(|a| a.is_object());
             for (k, v) in m {
                 // The API server ignores what a manifest writes under the status subresource.
                 if depth == 0 && k == "status" {
                     continue;
                 }
-                if let Some(s) = props.and_then(|p| p.get(k)).or(extra) {
+                if let Some(s) = super::child_schema(schema, k) {
                     descend(s, v, k, out);
                 }
             }
@@ -504,10 +503,8 @@ impl Scope<'_> {
             Expr::Index(obj, idx) => {
                 let o = self.eval(obj, env);
                 let i = self.eval(idx, env);
-                match (fault(&o), fault(&i)) {
-                    (Some(Cel::Error(f)), _) | (_, Some(Cel::Error(f))) => return Cel::Error(f),
-                    (Some(u), _) | (_, Some(u)) => return u,
-                    _ => {}
+                if let Some(v) = undecided(&[o.clone(), i.clone()]) {
+                    return v;
                 }
                 match (&o, &i) {
                     (Cel::Json(Value::Object(_), _, _), Cel::Str(k)) => {
@@ -648,16 +645,8 @@ impl Scope<'_> {
         for a in args {
             vals.push(self.eval(a, env));
         }
-        if vals.contains(&Cel::Unknown) {
-            return Cel::Unknown;
-        }
-        if let Some(err) = vals
-            .iter()
-            .filter(|v| matches!(v, Cel::Error(_)))
-            .cloned()
-            .reduce(worst)
-        {
-            return err;
+        if let Some(v) = undecided(&vals) {
+            return v;
         }
         match (name, vals.as_slice()) {
             ("size", [Cel::Str(s)]) => Cel::Int(s.chars().count() as i64),
@@ -695,21 +684,25 @@ fn fold<'a>(results: &[Cel<'a>], exists: bool) -> Cel<'a> {
     if results.contains(&Cel::Bool(exists)) {
         return Cel::Bool(exists);
     }
-    if results.contains(&Cel::Unknown) {
-        return Cel::Unknown;
-    }
-    if let Some(err) = results
-        .iter()
-        .filter(|r| matches!(r, Cel::Error(_)))
-        .cloned()
-        .reduce(worst)
-    {
-        return err;
+    if let Some(v) = undecided(results) {
+        return v;
     }
     if results.iter().any(|r| !matches!(r, Cel::Bool(_))) {
         return Cel::Error(Fault::Invalid);
     }
     Cel::Bool(!exists)
+}
+
+/// What a set of operands leaves undecided: unknown if any is (it might have decided the
+/// outcome), else the worst of their errors; `None` when every operand has a value.
+fn undecided<'a>(vals: &[Cel<'a>]) -> Option<Cel<'a>> {
+    if vals.contains(&Cel::Unknown) {
+        return Some(Cel::Unknown);
+    }
+    vals.iter()
+        .filter(|v| matches!(v, Cel::Error(_)))
+        .cloned()
+        .reduce(worst)
 }
 
 /// Of two outcomes where at least one is an error: the one that leaves the rule unjudged wins

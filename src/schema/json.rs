@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Number, Value};
 
+use crate::index::paths::is_within;
 use crate::model::value::has_placeholder;
 use crate::yaml::{Entry, Kind, Node, Scalar, Style};
 
@@ -95,11 +96,7 @@ fn to_value(
                     let here = pointer.as_str();
                     unknown.retain(|u| !is_within(u, here));
                 }
-                let child = schema.and_then(|s| {
-                    s.get("properties")
-                        .and_then(|p| p.get(&key))
-                        .or_else(|| s.get("additionalProperties").filter(|a| a.is_object()))
-                });
+                let child = schema.and_then(|s| super::child_schema(s, &key));
                 let v = to_value(&e.value, child, pointer, unknown, depth + 1);
                 pointer.truncate(len);
                 // A duplicate key: the last one wins, as in Go's decoders.
@@ -236,12 +233,6 @@ pub fn segments(pointer: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether `pointer` is `base` or lies below it.
-pub fn is_within(pointer: &str, base: &str) -> bool {
-    pointer == base
-        || (pointer.starts_with(base) && pointer.as_bytes().get(base.len()) == Some(&b'/'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,6 +280,7 @@ mod tests {
         );
         assert!(is_within("/spec/list/1", "/spec/list"));
         assert!(!is_within("/spec/listing", "/spec/list"));
+        assert!(is_within("/spec", ""));
         assert_eq!(segments("/spec/a~1b"), vec!["spec", "a/b"]);
     }
 }

@@ -16,6 +16,15 @@ use crate::index::{DocId, InstId};
 
 pub use validate::check_all;
 
+/// The schema of a mapping's entry `key`: its own property schema, or the schema every extra
+/// entry follows (`additionalProperties`).
+pub fn child_schema<'s>(schema: &'s serde_json::Value, key: &str) -> Option<&'s serde_json::Value> {
+    schema
+        .get("properties")
+        .and_then(|p| p.get(key))
+        .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {
     /// Wrong type, enum, pattern, range, a missing required field, or a failed CEL rule.

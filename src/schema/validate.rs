@@ -10,10 +10,12 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::catalog::{self, Compiled};
-use super::json::{self, is_within, segments};
+use super::child_schema;
+use super::json::{self, segments};
 use super::{cel, removed, Category, Issue};
 use crate::diagnostics::{path_string, Seg, Target};
 use crate::discover::IoProblem;
+use crate::index::paths::is_within;
 use crate::index::{DocId, Index, InstId};
 
 /// Every schema issue of every applied object, sorted by document; and the files whose check
@@ -227,12 +229,12 @@ fn apply_defaults(value: &mut Value, schema: &Value, depth: usize) {
     }
     match value {
         Value::Object(m) => {
-            let props = schema.get("properties").and_then(Value::as_object);
-            let extra = schema.get("additionalProperties").filter(|a| a.is_object());
             m.retain(|k, v| {
-                let s = props.and_then(|p| p.get(k)).or(extra);
-                !(v.is_null() && s.is_some_and(|s| !admits_null(s) && s.get("default").is_none()))
+                !(v.is_null()
+                    && child_schema(schema, k)
+                        .is_some_and(|s| !admits_null(s) && s.get("default").is_none()))
             });
+            let props = schema.get("properties").and_then(Value::as_object);
             if let Some(props) = props {
                 for (k, s) in props {
                     let absent = m.get(k).is_none_or(|v| v.is_null() && !admits_null(s));
@@ -244,7 +246,7 @@ fn apply_defaults(value: &mut Value, schema: &Value, depth: usize) {
                 }
             }
             for (k, v) in m.iter_mut() {
-                if let Some(s) = props.and_then(|p| p.get(k)).or(extra) {
+                if let Some(s) = child_schema(schema, k) {
                     apply_defaults(v, s, depth + 1);
                 }
             }
@@ -434,19 +436,17 @@ fn describe(
             )
         }
         ValidationErrorKind::Minimum { limit }
-        | ValidationErrorKind::ExclusiveMinimum { limit } => {
-            let value = instance.map(short).unwrap_or_default();
-            (
-                format!("{here} is {value}, below the minimum of {limit}"),
-                None,
-                target,
-            )
-        }
-        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit }
+        | ValidationErrorKind::Maximum { limit }
         | ValidationErrorKind::ExclusiveMaximum { limit } => {
+            let bound = match kind {
+                ValidationErrorKind::Minimum { .. }
+                | ValidationErrorKind::ExclusiveMinimum { .. } => "below the minimum",
+                _ => "above the maximum",
+            };
             let value = instance.map(short).unwrap_or_default();
             (
-                format!("{here} is {value}, above the maximum of {limit}"),
+                format!("{here} is {value}, {bound} of {limit}"),
                 None,
                 target,
             )
@@ -498,10 +498,7 @@ fn schema_at<'s>(schema: &'s Value, segs: &[Seg]) -> Option<&'s Value> {
     let mut s = schema;
     for seg in segs {
         s = match seg {
-            Seg::Key(k) => s
-                .get("properties")
-                .and_then(|p| p.get(k))
-                .or_else(|| s.get("additionalProperties").filter(|a| a.is_object()))?,
+            Seg::Key(k) => child_schema(s, k)?,
             Seg::Index(_) => s.get("items")?,
         };
     }

@@ -80,7 +80,8 @@ struct Builder {
     root: Option<Node>,
     doc_index: usize,
     out: LoadedFile,
-    /// Markers can point one past the end of a text without a final newline; spans never do.
+    /// Spans are kept inside the text whatever positions the parser reports, so that every
+    /// consumer can slice the text with them.
     text_len: usize,
 }
 
@@ -233,8 +234,11 @@ fn marker_offset(m: &granit_parser::Marker) -> usize {
 
 impl Builder {
     fn span(&self, s: &GSpan) -> Span {
-        let start = marker_offset(&s.start).min(self.text_len);
-        let end = marker_offset(&s.end).min(self.text_len);
+        self.clamped(marker_offset(&s.start), marker_offset(&s.end))
+    }
+
+    fn clamped(&self, start: usize, end: usize) -> Span {
+        let end = end.min(self.text_len);
         Span::new(self.file, start.min(end), end)
     }
 
@@ -335,9 +339,8 @@ impl Builder {
                     items,
                 }) = self.stack.pop()
                 {
-                    let end = (span.end as usize).min(self.text_len);
                     let node = Node {
-                        span: Span::new(self.file, (start.start as usize).min(end), end),
+                        span: self.clamped(start.start as usize, span.end as usize),
                         tag,
                         kind: Kind::Seq(items),
                     };
@@ -355,9 +358,8 @@ impl Builder {
                 }) = self.stack.pop()
                 {
                     apply_merges(&mut entries, merges);
-                    let end = (span.end as usize).min(self.text_len);
                     let node = Node {
-                        span: Span::new(self.file, (start.start as usize).min(end), end),
+                        span: self.clamped(start.start as usize, span.end as usize),
                         tag,
                         kind: Kind::Map(entries),
                     };

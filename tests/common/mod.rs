@@ -29,6 +29,11 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Writes `(path, content)` files under `dir`, plus the root marker.
 pub fn write_repo(dir: &Path, files: &[(String, String)]) {
+    write_files(dir, files);
+}
+
+/// [`write_repo`] for contents that need not be text.
+pub fn write_files<C: AsRef<[u8]>>(dir: &Path, files: &[(String, C)]) {
     std::fs::write(dir.join(".cnpg-lint.yaml"), "root: true\n").expect("write marker");
     for (path, content) in files {
         let p = dir.join(path);

@@ -41,29 +41,56 @@ pub struct LintResult {
     pub timings: Timings,
 }
 
-/// Wall time per pipeline stage, for `--timings`.
+/// Wall time per pipeline stage, and the memory resident when it ended, for `--timings`.
 #[derive(Debug, Default, Clone)]
 pub struct Timings {
-    pub stages: Vec<(&'static str, Duration)>,
+    pub stages: Vec<Stage>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: &'static str,
+    pub time: Duration,
+    /// Resident set size in bytes when the stage ended, where the platform tells.
+    pub rss: Option<u64>,
 }
 
 impl Timings {
-    pub fn add(&mut self, stage: &'static str, d: Duration) {
-        self.stages.push((stage, d));
+    pub fn add(&mut self, name: &'static str, time: Duration) {
+        self.stages.push(Stage {
+            name,
+            time,
+            rss: resident_bytes(),
+        });
     }
 
-    /// One line per stage and a total, in milliseconds.
+    /// One line per stage and a total: milliseconds, and megabytes resident after the stage.
     pub fn table(&self) -> String {
-        let total: Duration = self.stages.iter().map(|(_, d)| *d).sum();
+        let total: Duration = self.stages.iter().map(|s| s.time).sum();
         let mut out = String::new();
-        for (stage, d) in self.stages.iter().chain(std::iter::once(&("total", total))) {
+        let mut line = |name: &str, time: Duration, rss: Option<u64>| {
+            let rss = rss.map_or(String::new(), |b| {
+                format!(" {:>8.1} MB resident", b as f64 / 1e6)
+            });
             out.push_str(&format!(
-                "{stage:<9} {:>9.1} ms\n",
-                d.as_secs_f64() * 1000.0
+                "{name:<9} {:>9.1} ms{rss}\n",
+                time.as_secs_f64() * 1000.0
             ));
+        };
+        for s in &self.stages {
+            line(s.name, s.time, s.rss);
         }
+        line("total", total, None);
         out
     }
+}
+
+/// The process's resident set size, from `/proc/self/status` (Linux only; elsewhere `None`).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Runs `rules` with `config`'s file filters, severities and options, then applies inline
@@ -89,7 +116,7 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
     lap(&mut timings, "index");
     // Rendering happens while the index is built; report it as its own stage.
     if let Some(last) = timings.stages.last_mut() {
-        last.1 = last.1.saturating_sub(index.render_time);
+        last.time = last.time.saturating_sub(index.render_time);
     }
     timings.add("render", index.render_time);
     let mut problems = walk.problems;

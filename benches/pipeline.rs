@@ -11,6 +11,10 @@ use cnpg_lint::config::Config;
 use cnpg_lint::pipeline::{lint, LintOptions};
 use cnpg_lint::rules::RULES;
 
+// The same allocator as the binary, so that the times compare.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn repo(apps: usize) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join(format!("target/bench-repos/apps-{apps}"));

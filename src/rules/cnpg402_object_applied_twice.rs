@@ -1,6 +1,6 @@
 //! CNPG402: the same object applied by two Flux Kustomizations.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
@@ -15,14 +15,16 @@ pub const META: RuleMeta = RuleMeta {
     summary: "The same object is applied by two Flux Kustomizations and flaps between them.",
 };
 
-type Identity = (String, String, String, String);
+/// (API group, kind, namespace, name).
+type Identity<'a> = (&'a str, &'a str, &'a str, &'a str);
 /// (applying Kustomization, object document, instance).
 type Application = (DocId, DocId, InstId);
 
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
-    // (context, group, kind, namespace, name) → applying Kustomizations and object documents.
-    let mut groups: BTreeMap<(u32, Identity), Vec<Application>> = BTreeMap::new();
+    // (context, identity) → applying Kustomizations and object documents. Hashed, since every
+    // applied object passes through here; only the groups reported are put in order.
+    let mut groups: HashMap<(u32, Identity<'_>), Vec<Application>> = HashMap::new();
     for (id, inst) in index.instances.iter().enumerate() {
         let Some(owner) = inst.owner else { continue };
         let Some(h) = index.doc(inst.doc).and_then(|d| d.header.as_ref()) else {
@@ -32,18 +34,23 @@ pub fn check(ctx: &mut Ctx<'_>) {
             continue;
         };
         let ns = match &inst.namespace {
-            Some(NameVal::Known(n)) => n.clone(),
+            Some(NameVal::Known(n)) => n.as_str(),
             Some(NameVal::Unknown) => continue,
-            None => String::new(),
+            None => "",
         };
-        let identity = (h.group.clone(), h.kind_name.clone(), ns, name.clone());
+        let identity = (h.group.as_str(), h.kind_name.as_str(), ns, name.as_str());
         for &c in &inst.contexts {
             groups
-                .entry((c, identity.clone()))
+                .entry((c, identity))
                 .or_default()
                 .push((owner, inst.doc, id as InstId));
         }
     }
+    let mut groups: Vec<((u32, Identity<'_>), Vec<Application>)> = groups
+        .into_iter()
+        .filter(|(_, entries)| entries.first().is_some_and(|f| entries.iter().any(|e| e.0 != f.0)))
+        .collect();
+    groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut reported: BTreeSet<(DocId, Vec<DocId>)> = BTreeSet::new();
     for ((_, (_, kind, ns, name)), entries) in groups {
         let owners: BTreeSet<DocId> = entries.iter().map(|e| e.0).collect();
@@ -59,7 +66,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 continue;
             }
             let shown = if ns.is_empty() {
-                name.clone()
+                name.to_string()
             } else {
                 format!("{ns}/{name}")
             };

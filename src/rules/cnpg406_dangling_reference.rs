@@ -126,10 +126,11 @@ fn dependencies(ctx: &mut Ctx<'_>) {
         .any(|d| d.header.as_ref().is_some_and(|h| h.kind_name == "FluxInstance"));
     let roots: HashMap<DocId, u32> = index.ownership.roots.iter().copied().collect();
     let mut nodes: BTreeMap<Key, (InstId, DocId)> = BTreeMap::new();
-    let mut names: BTreeSet<(Option<&str>, &str)> = BTreeSet::new();
+    // Name → the namespaces it is defined in (`None`: unknown namespace).
+    let mut names: HashMap<&str, Vec<Option<&str>>> = HashMap::new();
     for (inst, i, _) in index.instances_of(Kind::FluxKustomization) {
         let Some(name) = index.name(inst) else { continue };
-        names.insert((index.namespace(inst), name));
+        names.entry(name).or_default().push(index.namespace(inst));
         let context = i.contexts.first().copied().or_else(|| roots.get(&i.doc).copied());
         let key = Key {
             context,
@@ -151,8 +152,10 @@ fn dependencies(ctx: &mut Ctx<'_>) {
                 Some(Val::Unknown) => continue,
                 None => own_ns,
             };
-            let defined = names.iter().any(|(n_ns, n)| {
-                *n == name && (ns.is_none() || n_ns.is_none() || *n_ns == ns || n_ns.is_some_and(str::is_empty) || ns.is_some_and(str::is_empty))
+            let defined = names.get(name).is_some_and(|spaces| {
+                spaces.iter().any(|n_ns| {
+                    ns.is_none() || n_ns.is_none() || *n_ns == ns || n_ns.is_some_and(str::is_empty) || ns.is_some_and(str::is_empty)
+                })
             }) || (flux_instance && name == "flux-system");
             if !defined {
                 if open_world || !deployed {

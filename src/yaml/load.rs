@@ -53,18 +53,21 @@ pub struct Comment {
     pub text: String,
 }
 
+/// An open collection. Its children wait on the builder's shared `items` or `entries` stack from
+/// `base` on, and move into a vector of exactly their number when it closes: no vector per
+/// collection grows and copies itself, nor keeps spare capacity.
 enum Frame {
     Seq {
         start: Span,
         tag: Option<Box<str>>,
         anchor: usize,
-        items: Vec<Node>,
+        base: usize,
     },
     Map {
         start: Span,
         tag: Option<Box<str>>,
         anchor: usize,
-        entries: Vec<Entry>,
+        base: usize,
         key: Option<Node>,
         merges: Vec<Node>,
         /// Built lazily for large mappings, so duplicate detection stays linear.
@@ -75,6 +78,9 @@ enum Frame {
 struct Builder {
     file: FileId,
     stack: Vec<Frame>,
+    /// Children of the open sequences and mappings (see [`Frame`]).
+    items: Vec<Node>,
+    entries: Vec<Entry>,
     anchors: HashMap<usize, Node>,
     alias_budget: usize,
     root: Option<Node>,
@@ -189,6 +195,8 @@ fn load_exact(file: FileId, text: &str) -> LoadedFile {
     let mut b = Builder {
         file,
         stack: Vec::new(),
+        items: Vec::new(),
+        entries: Vec::new(),
         anchors: HashMap::new(),
         alias_budget: ALIAS_BUDGET,
         root: None,
@@ -244,6 +252,8 @@ impl Builder {
 
     fn abandon_document(&mut self, in_doc: &mut bool) {
         self.stack.clear();
+        self.items.clear();
+        self.entries.clear();
         self.root = None;
         self.anchors.clear();
         if *in_doc {
@@ -261,6 +271,8 @@ impl Builder {
                 *in_doc = true;
                 self.root = None;
                 self.stack.clear();
+                self.items.clear();
+                self.entries.clear();
             }
             Event::DocumentEnd => {
                 if let Some(root) = self.root.take() {
@@ -320,13 +332,13 @@ impl Builder {
                 start: span,
                 tag: tag.map(|t| t.original().into_boxed_str()),
                 anchor,
-                items: Vec::new(),
+                base: self.items.len(),
             }),
             Event::MappingStart(_, anchor, tag) => self.stack.push(Frame::Map {
                 start: span,
                 tag: tag.map(|t| t.original().into_boxed_str()),
                 anchor,
-                entries: Vec::new(),
+                base: self.entries.len(),
                 key: None,
                 merges: Vec::new(),
                 seen: None,
@@ -336,9 +348,10 @@ impl Builder {
                     start,
                     tag,
                     anchor,
-                    items,
+                    base,
                 }) = self.stack.pop()
                 {
+                    let items: Vec<Node> = self.items.drain(base.min(self.items.len())..).collect();
                     let node = Node {
                         span: self.clamped(start.start as usize, span.end as usize),
                         tag,
@@ -352,11 +365,13 @@ impl Builder {
                     start,
                     tag,
                     anchor,
-                    mut entries,
+                    base,
                     merges,
                     ..
                 }) = self.stack.pop()
                 {
+                    let mut entries: Vec<Entry> =
+                        self.entries.drain(base.min(self.entries.len())..).collect();
                     apply_merges(&mut entries, merges);
                     let node = Node {
                         span: self.clamped(start.start as usize, span.end as usize),
@@ -390,9 +405,9 @@ impl Builder {
         let mut duplicate = None;
         match self.stack.last_mut() {
             None => self.root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Seq { .. }) => self.items.push(node),
             Some(Frame::Map {
-                entries,
+                base,
                 key,
                 merges,
                 seen,
@@ -406,17 +421,20 @@ impl Builder {
                 }
                 Some(k) if is_merge_key(&k) => merges.push(node),
                 Some(k) => {
-                    if let Some(first) = find_key(entries, seen, &k) {
-                        duplicate = Some((first, k.span, k.as_str().unwrap_or("").to_string()));
+                    let base = *base;
+                    let siblings = self.entries.get(base..).unwrap_or(&[]);
+                    if let Some(first) = find_key(siblings, seen, &k) {
+                        duplicate =
+                            Some((first, base, k.span, k.as_str().unwrap_or("").to_string()));
                         // Last one wins, as in the Go decoders that do not reject duplicates.
-                        if let Some(e) = entries.get_mut(first) {
+                        if let Some(e) = self.entries.get_mut(base + first) {
                             e.value = node;
                         }
                     } else {
                         if let (Some(map), Some(text)) = (seen.as_mut(), k.as_scalar()) {
-                            map.insert(text.text.clone(), entries.len());
+                            map.insert(text.text.clone(), siblings.len());
                         }
-                        entries.push(Entry {
+                        self.entries.push(Entry {
                             key: k,
                             value: node,
                         });
@@ -424,15 +442,8 @@ impl Builder {
                 }
             },
         }
-        if let Some((first, at, name)) = duplicate {
-            let first_span = self
-                .stack
-                .last()
-                .and_then(|f| match f {
-                    Frame::Map { entries, .. } => entries.get(first).map(|e| e.key.span),
-                    Frame::Seq { .. } => None,
-                })
-                .unwrap_or(at);
+        if let Some((first, base, at, name)) = duplicate {
+            let first_span = self.entries.get(base + first).map_or(at, |e| e.key.span);
             self.out.errors.push(YamlError {
                 span: at,
                 message: format!("duplicate mapping key `{name}`"),

@@ -10,11 +10,11 @@ use crate::yaml::Node;
 
 #[derive(Debug, Default)]
 pub struct Selector {
-    group: Option<Regex>,
-    version: Option<Regex>,
-    kind: Option<Regex>,
-    name: Option<Regex>,
-    namespace: Option<Regex>,
+    group: Option<Pattern>,
+    version: Option<Pattern>,
+    kind: Option<Pattern>,
+    name: Option<Pattern>,
+    namespace: Option<Pattern>,
     labels: Vec<Requirement>,
     annotations: Vec<Requirement>,
 }
@@ -29,8 +29,39 @@ enum Requirement {
     NotExists(String),
 }
 
-fn anchored(pattern: &str) -> Result<Regex, String> {
-    Regex::new(&format!("^(?:{pattern})$")).map_err(|e| format!("invalid pattern `{pattern}`: {e}"))
+/// A target field. Most are plain names and groups, and a regular expression of those matches
+/// by comparing characters (a `.` matching any one but a newline); compiling a regex per patch
+/// per build dominated rendering.
+#[derive(Debug)]
+enum Pattern {
+    Plain(Vec<char>),
+    Regex(Regex),
+}
+
+impl Pattern {
+    fn new(pattern: &str) -> Result<Pattern, String> {
+        // Outside a character class, these are the only characters with a meaning of their own.
+        if !pattern.chars().any(|c| "\\+*?()|[]{}^$".contains(c)) {
+            return Ok(Pattern::Plain(pattern.chars().collect()));
+        }
+        Regex::new(&format!("^(?:{pattern})$"))
+            .map(Pattern::Regex)
+            .map_err(|e| format!("invalid pattern `{pattern}`: {e}"))
+    }
+
+    fn is_match(&self, value: &str) -> bool {
+        match self {
+            Pattern::Plain(p) => {
+                let mut chars = value.chars();
+                p.iter().all(|&pc| {
+                    chars
+                        .next()
+                        .is_some_and(|c| c == pc || (pc == '.' && c != '\n'))
+                }) && chars.next().is_none()
+            }
+            Pattern::Regex(r) => r.is_match(value),
+        }
+    }
 }
 
 impl Selector {
@@ -44,8 +75,8 @@ impl Selector {
                 Some(Val::Unknown) => Err(format!("target.{k} holds a substitution placeholder")),
             }
         };
-        let re = |k: &str| -> Result<Option<Regex>, String> {
-            field(k)?.map(|p| anchored(&p)).transpose()
+        let re = |k: &str| -> Result<Option<Pattern>, String> {
+            field(k)?.map(|p| Pattern::new(&p)).transpose()
         };
         Ok(Selector {
             group: re("group")?,
@@ -74,7 +105,7 @@ impl Selector {
                 .and_then(Node::as_str)
                 .unwrap_or("")
         };
-        let ok = |re: &Option<Regex>, v: &str| re.as_ref().is_none_or(|r| r.is_match(v));
+        let ok = |p: &Option<Pattern>, v: &str| p.as_ref().is_none_or(|p| p.is_match(v));
         ok(&self.group, group)
             && ok(&self.version, version)
             && ok(&self.kind, kind)
@@ -186,5 +217,41 @@ mod tests {
         );
         assert!(!sel("kind: Cluster\n").matches(&ks));
         assert!(Selector::from_node(&obj("name: \"(\"\n")).is_err());
+    }
+
+    /// Plain patterns are matched without a regex; they must agree with the anchored regex.
+    #[test]
+    fn plain_patterns_match_as_regexes_do() {
+        let values = [
+            "app",
+            "app-1",
+            "ap",
+            "apps",
+            "a.p",
+            "a\np",
+            "",
+            "ÄpP",
+            "postgresql.cnpg.io",
+        ];
+        let patterns = [
+            "app",
+            "app-1",
+            "a.p",
+            "...",
+            "",
+            "ÄpP",
+            "postgresql.cnpg.io",
+            "a-p",
+            "#~&",
+        ];
+        for p in patterns {
+            let plain = Pattern::new(p).unwrap();
+            assert!(matches!(plain, Pattern::Plain(_)), "{p} should be plain");
+            let re = Regex::new(&format!("^(?:{p})$")).unwrap();
+            for v in values {
+                assert_eq!(plain.is_match(v), re.is_match(v), "pattern {p:?} on {v:?}");
+            }
+        }
+        assert!(matches!(Pattern::new("ap.*").unwrap(), Pattern::Regex(_)));
     }
 }

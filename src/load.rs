@@ -51,7 +51,7 @@ pub fn load_all(found: &[Found], max_bytes: u64) -> Loaded {
             })
         })
         .collect();
-    let mut sources = SourceMap::default();
+    let mut sources = SourceMap::with_capacity(results.len());
     let mut parsed = Vec::with_capacity(results.len());
     let mut problems = Vec::new();
     for r in results {

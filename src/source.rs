@@ -125,6 +125,13 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    pub fn with_capacity(files: usize) -> SourceMap {
+        SourceMap {
+            files: Vec::with_capacity(files),
+            by_path: std::collections::HashMap::with_capacity(files),
+        }
+    }
+
     pub fn add(&mut self, file: SourceFile) -> FileId {
         let id = clamp_u32(self.files.len());
         self.by_path.entry(file.repo_path.clone()).or_insert(id);

@@ -110,12 +110,13 @@ pub fn render_all(
     base: DocId,
 ) -> Rendered {
     let mut out = Rendered::default();
-    let mut wave: Vec<(Node, DocId, u32)> = Vec::new();
+    // Kustomizations to build next, by document id (a root's, or one rendered in a prior wave).
+    let mut wave: Vec<(DocId, u32)> = Vec::new();
     let mut visited: HashSet<(u32, String, String)> = HashSet::new();
     for &(doc, group) in roots {
         if let Some(d) = tree.docs.get(doc as usize) {
             visited.insert((group, ns_of(&d.root), name_of(&d.root)));
-            wave.push((d.root.clone(), doc, group));
+            wave.push((doc, group));
         }
     }
     // ConfigMaps and Secrets rendered so far, per context, for substituteFrom.
@@ -124,31 +125,48 @@ pub fn render_all(
     // are independent and run in parallel; `substituteFrom` reads what earlier builds rendered,
     // so it is resolved afterwards, in order, exactly as a sequential walk would see it.
     while !wave.is_empty() {
-        let built: Vec<Built> = wave
-            .par_iter()
-            .map(|(ks_root, ks_doc, group)| {
-                build_one(tree, own_sources, &root_dir, ks_root, *ks_doc, *group)
-            })
-            .collect();
+        let built: Vec<Option<Built>> = {
+            let out = &out;
+            wave.par_iter()
+                .map(|&(ks_doc, group)| {
+                    let ks_root = ks_root(tree, out, base, ks_doc)?;
+                    Some(build_one(
+                        tree,
+                        own_sources,
+                        &root_dir,
+                        ks_root,
+                        ks_doc,
+                        group,
+                    ))
+                })
+                .collect()
+        };
         let mut next = Vec::new();
-        for (b, (ks_root, _, group)) in built.into_iter().zip(wave.iter()) {
-            let Built {
+        for (b, &(ks_doc, group)) in built.into_iter().zip(wave.iter()) {
+            let Some(Built {
                 mut build,
                 mut objects,
+                mut headers,
                 internal,
-            } = b;
+            }) = b
+            else {
+                continue;
+            };
             out.internal_errors.extend(internal);
-            if needs_rendered_data(ks_root) {
-                let vars = collect_vars(ks_root, *group, tree, &out, &rendered_data);
-                substitute_all(&mut objects, &vars, &mut build);
+            if let Some(ks_root) = ks_root(tree, &out, base, ks_doc) {
+                if needs_rendered_data(ks_root) {
+                    let vars = collect_vars(ks_root, group, tree, &out, &rendered_data);
+                    substitute_all(&mut objects, &vars, &mut build);
+                    headers = objects.iter().map(|o| Header::read(&o.root)).collect();
+                }
             }
-            for o in objects {
-                let id = out.push(base, o);
+            for (o, header) in objects.into_iter().zip(headers) {
+                let id = out.push(base, o, header);
                 let Some(doc) = out.docs.last() else { continue };
                 if matches!(doc.kind(), Kind::ConfigMap | Kind::Secret) {
                     rendered_data.insert(
                         (
-                            *group,
+                            group,
                             ns_of(&doc.root),
                             doc.header
                                 .as_ref()
@@ -159,9 +177,9 @@ pub fn render_all(
                     );
                 }
                 if doc.kind() == Kind::FluxKustomization {
-                    let key = (*group, ns_of(&doc.root), name_of(&doc.root));
+                    let key = (group, ns_of(&doc.root), name_of(&doc.root));
                     if visited.insert(key) {
-                        next.push((doc.root.clone(), id, *group));
+                        next.push((id, group));
                     }
                 }
                 build.objects.push(id);
@@ -173,10 +191,20 @@ pub fn render_all(
     out
 }
 
+/// A Flux Kustomization's tree: a source document's below `base`, a rendered one's from it on.
+fn ks_root<'a>(tree: &'a Tree<'_>, out: &'a Rendered, base: DocId, id: DocId) -> Option<&'a Node> {
+    match id.checked_sub(base) {
+        None => tree.docs.get(id as usize).map(|d| &d.root),
+        Some(i) => out.docs.get(i as usize).map(|d| &d.root),
+    }
+}
+
 /// One Flux Kustomization's build before its objects get ids.
 struct Built {
     build: KsBuild,
     objects: Vec<RObject>,
+    /// Each object's header, read on the build's own thread.
+    headers: Vec<Option<Header>>,
     internal: Vec<(String, String)>,
 }
 
@@ -216,6 +244,7 @@ fn build_one(
             status: Status::Full,
         },
         objects: Vec::new(),
+        headers: Vec::new(),
         internal: Vec::new(),
     };
     let build = &mut built.build;
@@ -268,6 +297,7 @@ fn build_one(
         let vars = collect_own_vars(ks_root);
         substitute_all(&mut objects, &vars, build);
     }
+    built.headers = objects.iter().map(|o| Header::read(&o.root)).collect();
     built.objects = objects;
     built
 }
@@ -295,7 +325,8 @@ pub fn render_standalone(
             &mut out.internal_errors,
         );
         for o in objects {
-            let id = out.push(base, o);
+            let header = Header::read(&o.root);
+            let id = out.push(base, o, header);
             out.standalone.push(id);
         }
     }
@@ -304,7 +335,7 @@ pub fn render_standalone(
 impl Rendered {
     /// Adds a rendered object as a document numbered from `base`, and records the source
     /// document it came from as applied.
-    fn push(&mut self, base: DocId, o: RObject) -> DocId {
+    fn push(&mut self, base: DocId, o: RObject, header: Option<Header>) -> DocId {
         let id = base + self.docs.len() as DocId;
         if let Some(s) = o.source {
             self.used_sources.insert(s);
@@ -314,7 +345,7 @@ impl Rendered {
             file: o.file,
             // Rendered documents have no position in a file.
             index: usize::MAX,
-            header: Header::read(&o.root),
+            header,
             root: o.root,
             role: Role::Object,
         });

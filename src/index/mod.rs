@@ -292,11 +292,6 @@ impl Index {
     /// Files that kustomize reads: kustomization files themselves, and the files their
     /// `resources` name. Flux or not, a syntax error in these breaks `kustomize build`.
     fn kustomize_read_files(&self) -> HashSet<FileId> {
-        let by_path: HashMap<&str, FileId> = self
-            .sources
-            .iter()
-            .map(|(id, f)| (f.repo_path.as_str(), id))
-            .collect();
         let mut out: HashSet<FileId> = self
             .sources
             .iter()
@@ -311,8 +306,8 @@ impl Index {
                 .unwrap_or("");
             for r in Kustomize(&d.root).resources() {
                 if let Val::Known(rel) = r.value {
-                    if let Some(f) = paths::join(dir, rel).and_then(|t| by_path.get(t.as_str())) {
-                        out.insert(*f);
+                    if let Some(f) = paths::join(dir, rel).and_then(|t| self.sources.find(&t)) {
+                        out.insert(f);
                     }
                 }
             }
@@ -322,11 +317,6 @@ impl Index {
 
     /// Documents in files that kustomizations use as patches are fragments.
     fn mark_patches(&mut self, docs_by_file: &[Vec<DocId>]) {
-        let by_path: HashMap<&str, FileId> = self
-            .sources
-            .iter()
-            .map(|(id, f)| (f.repo_path.as_str(), id))
-            .collect();
         let mut patch_files = HashSet::new();
         for d in &self.docs {
             if d.role != Role::KustomizeConfig {
@@ -339,8 +329,8 @@ impl Index {
                 .unwrap_or("");
             for p in Kustomize(&d.root).patch_files() {
                 if let Val::Known(rel) = p.value {
-                    if let Some(f) = paths::join(dir, rel).and_then(|t| by_path.get(t.as_str())) {
-                        patch_files.insert(*f);
+                    if let Some(f) = paths::join(dir, rel).and_then(|t| self.sources.find(&t)) {
+                        patch_files.insert(f);
                     }
                 }
             }
@@ -589,7 +579,6 @@ fn is_test_assertion(repo_path: &str) -> bool {
 /// Lookup tables over the source files and documents, shared by the ownership walk and the
 /// renderer.
 struct Tables<'a> {
-    file_by_path: HashMap<&'a str, FileId>,
     kustomization_in: HashMap<&'a str, FileId>,
     yaml_files: Vec<(&'a str, FileId)>,
     /// Source documents per file (rendered documents belong to no file).
@@ -608,11 +597,6 @@ impl Index {
             }
         }
         Tables {
-            file_by_path: self
-                .sources
-                .iter()
-                .map(|(id, f)| (f.repo_path.as_str(), id))
-                .collect(),
             kustomization_in: self.kustomization_dirs(),
             yaml_files: self
                 .sources
@@ -632,7 +616,6 @@ impl Index {
             sources: &self.sources,
             docs: &self.docs,
             docs_by_file: &t.docs_by_file,
-            file_by_path: &t.file_by_path,
             kustomization_in: &t.kustomization_in,
             yaml_files: &t.yaml_files,
         }

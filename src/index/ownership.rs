@@ -8,6 +8,7 @@
 //! define a *context*; two objects are only paired by cross-object rules when they share one,
 //! so a repository holding several clusters does not mix them up.
 
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use super::paths::{self, KUSTOMIZATION_FILES};
@@ -48,7 +49,6 @@ pub struct Tree<'a> {
     pub sources: &'a SourceMap,
     pub docs: &'a [Doc],
     pub docs_by_file: &'a [Vec<DocId>],
-    pub file_by_path: &'a HashMap<&'a str, FileId>,
     /// Directory → its kustomization file.
     pub kustomization_in: &'a HashMap<&'a str, FileId>,
     /// All YAML files, sorted by repository path.
@@ -86,38 +86,32 @@ pub fn compute(tree: &Tree<'_>) -> Ownership {
         .map(|(k, n)| (k.to_string(), n.to_string()))
         .collect();
     own.own_sources.sort();
-    for &ks in &flux_docs {
-        let source = tree
-            .docs
-            .get(ks as usize)
-            .and_then(|d| FluxKustomization(&d.root).source_ref());
-        if let Some((kind, name)) = source {
-            if !own_sources.contains(&(kind, name)) {
-                // Another repository or artifact: its paths are not in this tree.
-                own.unresolved.push(Unresolved::Remote {
-                    doc: ks,
-                    target: format!("{kind}/{name}"),
-                });
+    // Each Kustomization's walk reads the tree only; they run in parallel and are merged in
+    // document order, so the result does not depend on scheduling.
+    let walks: Vec<Walk> = flux_docs
+        .par_iter()
+        .map(|&ks| walk_one(tree, &own_sources, ks))
+        .collect();
+    for (&ks, walk) in flux_docs.iter().zip(walks) {
+        match walk {
+            Walk::Remote(target) => {
+                own.unresolved.push(Unresolved::Remote { doc: ks, target });
                 own.applies.insert(ks, Vec::new());
-                continue;
+            }
+            Walk::Local {
+                dir,
+                out,
+                files,
+                unresolved,
+            } => {
+                if let Some(dir) = dir {
+                    ks_dirs.push((ks, dir));
+                }
+                own.applied_files.extend(files);
+                own.unresolved.extend(unresolved);
+                own.applies.insert(ks, out);
             }
         }
-        let mut b = Build {
-            tree,
-            stack: HashSet::new(),
-            visits: 0,
-            out: Vec::new(),
-            files: HashSet::new(),
-            unresolved: Vec::new(),
-        };
-        if let Some(dir) = b.flux(ks) {
-            ks_dirs.push((ks, dir));
-        }
-        let mut seen = HashSet::new();
-        b.out.retain(|(d, ns)| seen.insert((*d, ns.clone())));
-        own.applied_files.extend(b.files);
-        own.unresolved.extend(b.unresolved);
-        own.applies.insert(ks, b.out);
     }
     let (contexts, roots) = contexts(tree, &flux_docs, &own.applies);
     own.contexts = contexts;
@@ -141,6 +135,48 @@ pub fn compute(tree: &Tree<'_>) -> Ownership {
         })
         .collect();
     own
+}
+
+/// What one Flux Kustomization's walk found.
+enum Walk {
+    /// Its source is another repository or artifact (`kind/name`): its paths are not here.
+    Remote(String),
+    Local {
+        /// Its resolved path.
+        dir: Option<String>,
+        out: Vec<(DocId, Option<NameVal>)>,
+        files: HashSet<FileId>,
+        unresolved: Vec<Unresolved>,
+    },
+}
+
+fn walk_one(tree: &Tree<'_>, own_sources: &HashSet<(&str, &str)>, ks: DocId) -> Walk {
+    let source = tree
+        .docs
+        .get(ks as usize)
+        .and_then(|d| FluxKustomization(&d.root).source_ref());
+    if let Some((kind, name)) = source {
+        if !own_sources.contains(&(kind, name)) {
+            return Walk::Remote(format!("{kind}/{name}"));
+        }
+    }
+    let mut b = Build {
+        tree,
+        stack: HashSet::new(),
+        visits: 0,
+        out: Vec::new(),
+        files: HashSet::new(),
+        unresolved: Vec::new(),
+    };
+    let dir = b.flux(ks);
+    let mut seen = HashSet::new();
+    b.out.retain(|(d, ns)| seen.insert((*d, ns.clone())));
+    Walk::Local {
+        dir,
+        out: b.out,
+        files: b.files,
+        unresolved: b.unresolved,
+    }
 }
 
 /// The sources that deliver this repository. Nothing in a manifest says which GitRepository or
@@ -328,7 +364,7 @@ impl Build<'_, '_> {
                     ResourceRef::Local(rel) => match paths::join(&dir, &rel) {
                         None => self.missing(d, &rel),
                         Some(target) => {
-                            if let Some(&f) = tree.file_by_path.get(target.as_str()) {
+                            if let Some(f) = tree.sources.find(target.as_str()) {
                                 self.file(f, ns.clone());
                             } else if tree.kustomization_in.contains_key(target.as_str()) {
                                 self.kustomize_dir(d, &target, ns.clone());

@@ -256,7 +256,7 @@ impl<'t, 'a> Builder<'t, 'a> {
                     format!("resource `{rel}` is outside the repository"),
                 ),
                 Some(target) => {
-                    if let Some(&f) = self.tree.file_by_path.get(target.as_str()) {
+                    if let Some(f) = self.tree.sources.find(target.as_str()) {
                         self.file(f, objs);
                     } else if let Some(&kf) = self.tree.kustomization_in.get(target.as_str()) {
                         let mut sub = Vec::new();
@@ -499,9 +499,7 @@ impl<'t, 'a> Builder<'t, 'a> {
     }
 
     fn patch_file(&mut self, rel: &str, dir: &str, span: Span) -> Vec<Node> {
-        let Some(f) =
-            paths::join(dir, rel).and_then(|t| self.tree.file_by_path.get(t.as_str()).copied())
-        else {
+        let Some(f) = paths::join(dir, rel).and_then(|t| self.tree.sources.find(t.as_str())) else {
             self.problem(span, format!("patch file `{rel}` does not exist"));
             return Vec::new();
         };

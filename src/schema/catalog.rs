@@ -17,6 +17,16 @@ pub struct Embedded {
 pub struct Compiled {
     pub validator: jsonschema::Validator,
     pub schema: Value,
+    plan: OnceLock<super::plan::Plan>,
+}
+
+impl Compiled {
+    /// Made on first use, once the schema sits where it stays (the plan names nodes by
+    /// address).
+    pub fn plan(&self) -> &super::plan::Plan {
+        self.plan
+            .get_or_init(|| super::plan::Plan::new(&self.schema))
+    }
 }
 
 static COMPILED: [OnceLock<Option<Compiled>>; COUNT] = [const { OnceLock::new() }; COUNT];
@@ -40,7 +50,11 @@ fn compile(e: &Embedded) -> Option<Compiled> {
         .should_validate_formats(false)
         .build(&schema)
         .ok()?;
-    Some(Compiled { validator, schema })
+    Some(Compiled {
+        validator,
+        schema,
+        plan: OnceLock::new(),
+    })
 }
 
 /// The versions of `group`/`kind` that the embedded CRDs serve (empty for kinds we have no

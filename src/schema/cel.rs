@@ -12,6 +12,7 @@
 use serde_json::Value;
 
 use super::json::escape;
+use super::plan::Plan;
 use crate::index::paths::is_within;
 
 /// A rule that rejects the object.
@@ -22,11 +23,44 @@ pub struct Violation {
     pub rule: String,
 }
 
+/// One `x-kubernetes-validations` entry of a schema node, parsed once per schema.
+pub struct Rule {
+    text: String,
+    message: Option<String>,
+    /// `None` when the parser does not understand it: not judged.
+    expr: Option<Expr>,
+}
+
+/// The rules of one schema node that can be judged here; transition rules (`oldSelf`) need the
+/// object already in the cluster and are left out.
+pub fn compile_rules(schema: &Value) -> Vec<Rule> {
+    let Some(rules) = schema
+        .get("x-kubernetes-validations")
+        .and_then(Value::as_array)
+    else {
+        return Vec::new();
+    };
+    rules
+        .iter()
+        .filter_map(|r| {
+            let text = r.get("rule").and_then(Value::as_str)?;
+            if text.contains("oldSelf") {
+                return None;
+            }
+            Some(Rule {
+                text: text.to_string(),
+                message: r.get("message").and_then(Value::as_str).map(str::to_string),
+                expr: parse(text),
+            })
+        })
+        .collect()
+}
+
 /// Evaluates every rule in `schema` against `value`.
-pub fn check(schema: &Value, value: &Value, unknown: &[String]) -> Vec<Violation> {
+pub fn check(schema: &Value, plan: &Plan, value: &Value, unknown: &[String]) -> Vec<Violation> {
     let mut out = Vec::new();
     let mut pointer = String::new();
-    visit(schema, value, &mut pointer, unknown, &mut out, 0);
+    visit(schema, plan, value, &mut pointer, unknown, &mut out, 0);
     out
 }
 
@@ -34,45 +68,38 @@ const MAX_DEPTH: usize = 256;
 
 fn visit(
     schema: &Value,
+    plan: &Plan,
     value: &Value,
     pointer: &mut String,
     unknown: &[String],
     out: &mut Vec<Violation>,
     depth: usize,
 ) {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || !plan.has_rules_below(schema) {
         return;
     }
-    if let Some(rules) = schema
-        .get("x-kubernetes-validations")
-        .and_then(Value::as_array)
-    {
+    let rules = plan.rules(schema);
+    if !rules.is_empty() {
         let scope = Scope { unknown };
         let this = scope.lift(value, Some(schema), pointer.clone());
         for r in rules {
-            let Some(rule) = r.get("rule").and_then(Value::as_str) else {
-                continue;
-            };
-            if rule.contains("oldSelf") {
-                continue;
-            }
-            let Some(expr) = parse(rule) else { continue };
+            let Some(expr) = &r.expr else { continue };
             let mut env = Env::new();
             env.push(("self".to_string(), this.clone()));
-            let failed = match scope.eval(&expr, &mut env) {
+            let failed = match scope.eval(expr, &mut env) {
                 Cel::Bool(b) => !b,
                 Cel::Error(Fault::Invalid) => true,
                 _ => false,
             };
             if failed {
                 let message = r
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map_or_else(|| format!("failed rule: {rule}"), str::to_string);
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| format!("failed rule: {}", r.text));
                 out.push(Violation {
                     pointer: pointer.clone(),
                     message,
-                    rule: rule.to_string(),
+                    rule: r.text.clone(),
                 });
             }
         }
@@ -81,7 +108,7 @@ fn visit(
         let len = pointer.len();
         pointer.push('/');
         pointer.push_str(&escape(seg));
-        visit(child_schema, child, pointer, unknown, out, depth + 1);
+        visit(child_schema, plan, child, pointer, unknown, out, depth + 1);
         pointer.truncate(len);
     };
     match value {
@@ -738,7 +765,7 @@ mod tests {
 
     fn run(rule: &str, value: Value) -> Vec<String> {
         let schema = json!({"x-kubernetes-validations": [{"rule": rule, "message": "no"}]});
-        check(&schema, &value, &[])
+        check(&schema, &Plan::new(&schema), &value, &[])
             .into_iter()
             .map(|v| v.message)
             .collect()
@@ -817,9 +844,21 @@ mod tests {
         let schema = json!({"x-kubernetes-validations": [{
             "rule": "!has(self.c) || !self.c.enabled || self.login", "message": "needs login"}]});
         let v = json!({"c": {"enabled": "${CERT}"}});
-        assert!(check(&schema, &v, &["/c/enabled".to_string()]).is_empty());
+        assert!(check(
+            &schema,
+            &Plan::new(&schema),
+            &v,
+            &["/c/enabled".to_string()]
+        )
+        .is_empty());
         assert_eq!(
-            check(&schema, &json!({"c": {"enabled": true}}), &[]).len(),
+            check(
+                &schema,
+                &Plan::new(&schema),
+                &json!({"c": {"enabled": true}}),
+                &[]
+            )
+            .len(),
             1
         );
     }
@@ -831,7 +870,13 @@ mod tests {
         assert!(run("self ? 1 : 2", json!(true)).is_empty());
         let schema =
             json!({"x-kubernetes-validations": [{"rule": "self.a == 'x'", "message": "no"}]});
-        assert!(check(&schema, &json!({"a": "${A}"}), &["/a".to_string()]).is_empty());
+        assert!(check(
+            &schema,
+            &Plan::new(&schema),
+            &json!({"a": "${A}"}),
+            &["/a".to_string()]
+        )
+        .is_empty());
     }
 
     #[test]
@@ -840,9 +885,21 @@ mod tests {
             "properties": {"p": {"type": "string", "default": "libc"}, "icu": {"type": "string"}},
             "x-kubernetes-validations": [{"rule": "!has(self.icu) || self.p == 'icu'", "message": "icu needs p"}]
         });
-        assert_eq!(check(&schema, &json!({"icu": "x"}), &[]).len(), 1);
-        assert!(check(&schema, &json!({"icu": "x", "p": "icu"}), &[]).is_empty());
+        assert_eq!(
+            check(&schema, &Plan::new(&schema), &json!({"icu": "x"}), &[]).len(),
+            1
+        );
+        assert!(check(
+            &schema,
+            &Plan::new(&schema),
+            &json!({"icu": "x", "p": "icu"}),
+            &[]
+        )
+        .is_empty());
         let schema = json!({"x-kubernetes-validations": [{"rule": "!has(self.icu) || self.p == 'icu'", "message": "m"}]});
-        assert_eq!(check(&schema, &json!({"icu": "x"}), &[]).len(), 1);
+        assert_eq!(
+            check(&schema, &Plan::new(&schema), &json!({"icu": "x"}), &[]).len(),
+            1
+        );
     }
 }

@@ -8,6 +8,7 @@ pub mod cel;
 mod embedded;
 pub mod generate;
 pub mod json;
+pub mod plan;
 pub mod removed;
 pub mod validate;
 
@@ -23,6 +24,14 @@ pub fn child_schema<'s>(schema: &'s serde_json::Value, key: &str) -> Option<&'s 
         .get("properties")
         .and_then(|p| p.get(key))
         .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()))
+}
+
+/// Whether a schema node admits null (`nullable: true` in the CRD).
+fn admits_null(s: &serde_json::Value) -> bool {
+    match s.get("type") {
+        Some(serde_json::Value::Array(types)) => types.iter().any(|t| t == "null"),
+        _ => false,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,8 +10,9 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::catalog::{self, Compiled};
-use super::child_schema;
 use super::json::{self, segments};
+use super::plan::Plan;
+use super::{admits_null, child_schema};
 use super::{cel, removed, Category, Issue};
 use crate::diagnostics::{path_string, Seg, Target};
 use crate::discover::IoProblem;
@@ -124,7 +125,14 @@ fn check_doc(index: &Index, inst: InstId, doc_id: DocId) -> Vec<Issue> {
 
 fn validate(compiled: &Compiled, root: &crate::yaml::Node, inst: InstId, doc: DocId) -> Vec<Issue> {
     let mut converted = json::convert_for(root, Some(&compiled.schema));
-    apply_defaults(&mut converted.value, &compiled.schema, 0);
+    let nulls = contains_null(&converted.value);
+    apply_defaults(
+        &mut converted.value,
+        &compiled.schema,
+        compiled.plan(),
+        nulls,
+        0,
+    );
     let value = &converted.value;
     let unknown = &converted.unknown;
     let under_unknown = |p: &str| unknown.iter().any(|u| is_within(p, u));
@@ -203,7 +211,7 @@ fn validate(compiled: &Compiled, root: &crate::yaml::Node, inst: InstId, doc: Do
             }
         }
     }
-    for v in cel::check(&compiled.schema, value, unknown) {
+    for v in cel::check(&compiled.schema, compiled.plan(), value, unknown) {
         out.push(Issue {
             category: Category::Violation,
             inst,
@@ -223,38 +231,37 @@ fn validate(compiled: &Compiled, root: &crate::yaml::Node, inst: InstId, doc: Do
 /// Prepares the object as the API server does before it validates: a null in a field that may
 /// not hold null becomes the field's default, or is dropped; absent fields with a default get it
 /// (so a required field with a default may be left out).
-fn apply_defaults(value: &mut Value, schema: &Value, depth: usize) {
-    if depth > 256 {
+/// Where the object holds no null, only the subtrees whose schema has a default somewhere
+/// below need a visit.
+fn apply_defaults(value: &mut Value, schema: &Value, plan: &Plan, nulls: bool, depth: usize) {
+    if depth > 256 || !(nulls || plan.has_defaults_below(schema)) {
         return;
     }
     match value {
         Value::Object(m) => {
-            m.retain(|k, v| {
-                !(v.is_null()
-                    && child_schema(schema, k)
-                        .is_some_and(|s| !admits_null(s) && s.get("default").is_none()))
-            });
-            let props = schema.get("properties").and_then(Value::as_object);
-            if let Some(props) = props {
-                for (k, s) in props {
-                    let absent = m.get(k).is_none_or(|v| v.is_null() && !admits_null(s));
-                    if absent {
-                        if let Some(d) = s.get("default") {
-                            m.insert(k.clone(), d.clone());
-                        }
-                    }
+            if nulls {
+                m.retain(|k, v| {
+                    !(v.is_null()
+                        && child_schema(schema, k)
+                            .is_some_and(|s| !admits_null(s) && s.get("default").is_none()))
+                });
+            }
+            for d in plan.defaults(schema) {
+                let absent = m.get(&d.key).is_none_or(|v| v.is_null() && !d.nullable);
+                if absent {
+                    m.insert(d.key.clone(), d.value.clone());
                 }
             }
             for (k, v) in m.iter_mut() {
                 if let Some(s) = child_schema(schema, k) {
-                    apply_defaults(v, s, depth + 1);
+                    apply_defaults(v, s, plan, nulls, depth + 1);
                 }
             }
         }
         Value::Array(items) => {
             if let Some(s) = schema.get("items") {
                 for v in items {
-                    apply_defaults(v, s, depth + 1);
+                    apply_defaults(v, s, plan, nulls, depth + 1);
                 }
             }
         }
@@ -262,12 +269,18 @@ fn apply_defaults(value: &mut Value, schema: &Value, depth: usize) {
     }
 }
 
-/// Whether a schema node admits null (`nullable: true` in the CRD).
-fn admits_null(s: &Value) -> bool {
-    match s.get("type") {
-        Some(Value::Array(types)) => types.iter().any(|t| t == "null"),
-        _ => false,
+/// Whether a null appears anywhere in the value (iteratively: converted objects may be deep).
+fn contains_null(value: &Value) -> bool {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Null => return true,
+            Value::Array(items) => stack.extend(items),
+            Value::Object(m) => stack.extend(m.values()),
+            _ => {}
+        }
     }
+    false
 }
 
 /// The value at a JSON Pointer.

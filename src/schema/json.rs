@@ -3,6 +3,8 @@
 //! words for booleans) types them, because that is what reaches the CRD schema after Flux has
 //! substituted and serialised the object.
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Number, Value};
 
 use crate::index::paths::is_within;
@@ -72,7 +74,8 @@ fn to_value(
                 .map(|(i, item)| {
                     let len = pointer.len();
                     pointer.push('/');
-                    pointer.push_str(&i.to_string());
+                    // Writing to a String cannot fail.
+                    let _ = write!(pointer, "{i}");
                     let items_schema = schema.and_then(|s| s.get("items"));
                     let v = to_value(item, items_schema, pointer, unknown, depth + 1);
                     pointer.truncate(len);
@@ -81,7 +84,7 @@ fn to_value(
                 .collect(),
         ),
         Kind::Map(entries) => {
-            let mut map = Map::new();
+            let mut map = Map::with_capacity(entries.len());
             for e in entries {
                 let key = key_text(e);
                 // SOPS metadata: Flux removes it when it decrypts the manifest.
@@ -216,8 +219,12 @@ fn float(t: &str) -> Option<f64> {
 }
 
 /// Escapes a key for a JSON Pointer (RFC 6901).
-pub fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+pub fn escape(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.contains(['~', '/']) {
+        key.replace('~', "~0").replace('/', "~1").into()
+    } else {
+        key.into()
+    }
 }
 
 /// The pointer's segments, unescaped.

@@ -71,7 +71,7 @@ enum Frame {
         key: Option<Node>,
         merges: Vec<Node>,
         /// Built lazily for large mappings, so duplicate detection stays linear.
-        seen: Option<HashMap<Box<str>, usize>>,
+        seen: Option<HashMap<compact_str::CompactString, usize>>,
     },
 }
 
@@ -297,7 +297,7 @@ impl Builder {
                     span,
                     tag: tag.map(|t| t.original().into_boxed_str()),
                     kind: Kind::Scalar(Scalar {
-                        text: text.into_owned().into_boxed_str(),
+                        text: compact_str::CompactString::from(text),
                         style: match style {
                             ScalarStyle::Plain => Style::Plain,
                             ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
@@ -464,7 +464,7 @@ fn is_merge_key(k: &Node) -> bool {
 
 fn find_key(
     entries: &[Entry],
-    seen: &mut Option<HashMap<Box<str>, usize>>,
+    seen: &mut Option<HashMap<compact_str::CompactString, usize>>,
     key: &Node,
 ) -> Option<usize> {
     let text = &key.as_scalar()?.text;

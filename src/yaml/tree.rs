@@ -21,7 +21,8 @@ pub enum Kind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scalar {
-    pub text: Box<str>,
+    /// Inline up to 24 bytes, which most keys and values are: no allocation to load or copy.
+    pub text: compact_str::CompactString,
     pub style: Style,
 }
 

@@ -60,6 +60,7 @@ fn main() {
             cwd: dir.clone(),
             jobs,
             max_file_bytes: cnpg_lint::load::DEFAULT_MAX_FILE_BYTES,
+            lean: true,
         };
         let runs = if apps >= 5_000 { 5 } else { 9 };
         let mut parse = Vec::new();

@@ -25,6 +25,7 @@ fn main() {
                 cwd: root,
                 jobs: 2,
                 max_file_bytes: 16 << 20,
+                lean: false,
             },
             &Config::default(),
             &[],

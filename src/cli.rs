@@ -290,6 +290,7 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         cwd: cwd.clone(),
         jobs,
         max_file_bytes: args.max_file_size,
+        lean: true,
     };
     let mut result = pipeline::lint(&opts, &config, &rules);
     let index = &result.index;
@@ -397,6 +398,7 @@ fn render(args: &RenderArgs) -> Result<u8, String> {
         cwd: cwd.clone(),
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         max_file_bytes: crate::load::DEFAULT_MAX_FILE_BYTES,
+        lean: false,
     };
     let result = pipeline::lint(&opts, &Config::default(), &[]);
     let index = &result.index;

@@ -29,6 +29,9 @@ pub struct LintOptions {
     pub cwd: PathBuf,
     pub jobs: usize,
     pub max_file_bytes: u64,
+    /// Keep only the metadata of rendered objects no rule reads further (workloads, services,
+    /// RBAC): much less memory on large repositories. `cnpg-lint render` needs them whole.
+    pub lean: bool,
 }
 
 pub struct LintResult {
@@ -112,7 +115,7 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
     lap(&mut timings, "discover");
     let loaded = load::load_all(&walk.files, opts.max_file_bytes);
     lap(&mut timings, "load");
-    let mut index = Index::build(opts.root.clone(), loaded);
+    let mut index = Index::build(opts.root.clone(), loaded, opts.lean);
     lap(&mut timings, "index");
     // Rendering happens while the index is built; report it as its own stage.
     if let Some(last) = timings.stages.last_mut() {

@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
         cwd: dir.clone(),
         jobs: 1,
         max_file_bytes: cnpg_lint::load::DEFAULT_MAX_FILE_BYTES,
+        lean: true,
     };
     let result = lint(&opts, &Config::default(), &rules);
     assert!(result.internal_errors.is_empty(), "{:?}", result.internal_errors);

@@ -40,7 +40,8 @@ pub struct Doc {
     /// Position in its file, counting from 0; `usize::MAX` for rendered documents.
     pub index: usize,
     pub root: Node,
-    pub header: Option<Header>,
+    /// Boxed: documents are moved around in bulk, and most code reads the header rarely.
+    pub header: Option<Box<Header>>,
     pub role: Role,
 }
 
@@ -96,10 +97,13 @@ pub struct Index {
     pub schema: Vec<crate::schema::Issue>,
     /// How long rendering took (part of building the index), for `--timings`.
     pub render_time: std::time::Duration,
+    /// Rendered objects of kinds no rule reads beyond their metadata keep only that (see
+    /// [`crate::render::lean`]).
+    pub lean: bool,
 }
 
 impl Index {
-    pub fn build(root: PathBuf, loaded: Loaded) -> Index {
+    pub fn build(root: PathBuf, loaded: Loaded, lean: bool) -> Index {
         let Loaded {
             sources,
             parsed,
@@ -108,6 +112,7 @@ impl Index {
         let mut idx = Index {
             root,
             problems,
+            lean,
             ..Index::default()
         };
         let mut docs_by_file: Vec<Vec<DocId>> = vec![Vec::new(); sources.len()];
@@ -170,7 +175,7 @@ impl Index {
                             file: fid,
                             index: d.index,
                             root: d.root,
-                            header,
+                            header: header.map(Box::new),
                             role,
                         });
                     }
@@ -214,6 +219,7 @@ impl Index {
                 &self.ownership.own_sources,
                 self.root.clone(),
                 base,
+                self.lean,
             );
             let standalone = ownership::standalone_dirs(&tree, &self.ownership.applied_files);
             crate::render::flux::render_standalone(
@@ -221,6 +227,7 @@ impl Index {
                 &standalone,
                 self.root.clone(),
                 base,
+                self.lean,
                 &mut rendered,
             );
             rendered

@@ -108,6 +108,7 @@ pub fn render_all(
     own_sources: &[(String, String)],
     root_dir: PathBuf,
     base: DocId,
+    lean: bool,
 ) -> Rendered {
     let mut out = Rendered::default();
     // Kustomizations to build next, by document id (a root's, or one rendered in a prior wave).
@@ -134,9 +135,8 @@ pub fn render_all(
                         tree,
                         own_sources,
                         &root_dir,
-                        ks_root,
-                        ks_doc,
-                        group,
+                        (ks_root, ks_doc, group),
+                        lean,
                     ))
                 })
                 .collect()
@@ -157,7 +157,15 @@ pub fn render_all(
                 if needs_rendered_data(ks_root) {
                     let vars = collect_vars(ks_root, group, tree, &out, &rendered_data);
                     substitute_all(&mut objects, &vars, &mut build);
-                    headers = objects.iter().map(|o| Header::read(&o.root)).collect();
+                    if lean {
+                        objects
+                            .iter_mut()
+                            .for_each(|o| super::lean::trim(&mut o.root));
+                    }
+                    headers = objects
+                        .iter()
+                        .map(|o| Header::read(&o.root).map(Box::new))
+                        .collect();
                 }
             }
             for (o, header) in objects.into_iter().zip(headers) {
@@ -204,7 +212,7 @@ struct Built {
     build: KsBuild,
     objects: Vec<RObject>,
     /// Each object's header, read on the build's own thread.
-    headers: Vec<Option<Header>>,
+    headers: Vec<Option<Box<Header>>>,
     internal: Vec<(String, String)>,
 }
 
@@ -226,14 +234,15 @@ fn substitute_all(objects: &mut [RObject], vars: &Vars, build: &mut KsBuild) {
 
 /// Builds one Flux Kustomization: its source, its path, the kustomize build with Flux's
 /// overlay, and substitution when it needs nothing rendered elsewhere.
+/// `ks` is the Flux Kustomization: its tree, document id and cluster context.
 fn build_one(
     tree: &Tree<'_>,
     own_sources: &[(String, String)],
     root_dir: &std::path::Path,
-    ks_root: &Node,
-    ks_doc: DocId,
-    group: u32,
+    ks: (&Node, DocId, u32),
+    lean: bool,
 ) -> Built {
+    let (ks_root, ks_doc, group) = ks;
     let view = FluxKustomization(ks_root);
     let mut built = Built {
         build: KsBuild {
@@ -297,7 +306,17 @@ fn build_one(
         let vars = collect_own_vars(ks_root);
         substitute_all(&mut objects, &vars, build);
     }
-    built.headers = objects.iter().map(|o| Header::read(&o.root)).collect();
+    // Trimmed here, on the build's thread, unless objects still await substitution from data
+    // that other builds render.
+    if lean && !needs_rendered_data(ks_root) {
+        objects
+            .iter_mut()
+            .for_each(|o| super::lean::trim(&mut o.root));
+    }
+    built.headers = objects
+        .iter()
+        .map(|o| Header::read(&o.root).map(Box::new))
+        .collect();
     built.objects = objects;
     built
 }
@@ -310,6 +329,7 @@ pub fn render_standalone(
     dirs: &[String],
     root_dir: PathBuf,
     base: DocId,
+    lean: bool,
     out: &mut Rendered,
 ) {
     let mut builder = Builder::new(tree, root_dir);
@@ -324,8 +344,11 @@ pub fn render_standalone(
             Span::default(),
             &mut out.internal_errors,
         );
-        for o in objects {
-            let header = Header::read(&o.root);
+        for mut o in objects {
+            if lean {
+                super::lean::trim(&mut o.root);
+            }
+            let header = Header::read(&o.root).map(Box::new);
             let id = out.push(base, o, header);
             out.standalone.push(id);
         }
@@ -335,7 +358,7 @@ pub fn render_standalone(
 impl Rendered {
     /// Adds a rendered object as a document numbered from `base`, and records the source
     /// document it came from as applied.
-    fn push(&mut self, base: DocId, o: RObject, header: Option<Header>) -> DocId {
+    fn push(&mut self, base: DocId, o: RObject, header: Option<Box<Header>>) -> DocId {
         let id = base + self.docs.len() as DocId;
         if let Some(s) = o.source {
             self.used_sources.insert(s);

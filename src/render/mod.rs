@@ -9,6 +9,7 @@ pub mod emit;
 pub mod envsubst;
 pub mod flux;
 pub mod generate;
+pub mod lean;
 pub mod patch;
 pub mod select;
 pub mod transform;

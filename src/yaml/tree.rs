@@ -87,6 +87,17 @@ impl Node {
         keys.iter().try_fold(self, |node, k| node.get(k))
     }
 
+    /// Follows a chain of mapping keys, for editing.
+    pub fn at_mut(&mut self, keys: &[&str]) -> Option<&mut Node> {
+        keys.iter().try_fold(self, |node, k| match &mut node.kind {
+            Kind::Map(entries) => entries
+                .iter_mut()
+                .find(|e| e.key.as_scalar().is_some_and(|s| &*s.text == *k))
+                .map(|e| &mut e.value),
+            _ => None,
+        })
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(&self.kind, Kind::Scalar(s) if s.is_null())
     }

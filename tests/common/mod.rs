@@ -55,6 +55,7 @@ pub fn run_with(root: &Path, config: &Config, rules: &[&RuleEntry]) -> LintResul
             cwd: root.to_path_buf(),
             jobs: 2,
             max_file_bytes: cnpg_lint::load::DEFAULT_MAX_FILE_BYTES,
+            lean: true,
         },
         config,
         rules,

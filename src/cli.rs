@@ -94,7 +94,8 @@ pub struct CheckArgs {
     /// Record the current findings in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
-    /// Print the time spent in each pipeline stage to standard error.
+    /// Print each pipeline stage's time (and, on Linux, the memory resident after it) to
+    /// standard error.
     #[arg(long)]
     pub timings: bool,
 }

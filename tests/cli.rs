@@ -97,6 +97,26 @@ fn exit_codes() {
 }
 
 #[test]
+fn timings_name_every_stage() {
+    let dir = split_repo("cli-timings");
+    let out = cnpg_lint(&dir, &["check", "--timings"]);
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    for stage in [
+        "discover", "load", "index", "render", "schema", "rules", "report", "total",
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(stage) && l.contains(" ms")),
+            "{stage} missing from:\n{err}"
+        );
+    }
+    if cfg!(target_os = "linux") {
+        assert!(err.contains("MB resident"), "{err}");
+    }
+}
+
+#[test]
 fn warnings_respect_fail_on() {
     let dir = common::scratch("cli-fail-on");
     let cluster = |name: &str| {

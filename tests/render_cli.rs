@@ -59,3 +59,15 @@ fn unknown_targets_exit_2() {
     assert_eq!(code, 2);
     assert!(err.contains("no Flux Kustomization or directory named `no-such-kustomization`"));
 }
+
+/// Linting keeps only the metadata of workloads (see `render::lean`); `render` shows them whole.
+#[test]
+fn render_keeps_workloads_whole() {
+    let (code, out, _) = render("fixtures/repos/gke-platform", &["flux-system/web"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("kind: Deployment"), "{out}");
+    assert!(
+        out.contains("image: ghcr.io/acme/storefront:1.4.2"),
+        "{out}"
+    );
+}

@@ -24,7 +24,8 @@ pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
     // (context, identity) → applying Kustomizations and object documents. Hashed, since every
     // applied object passes through here; only the groups reported are put in order.
-    let mut groups: HashMap<(u32, Identity<'_>), Vec<Application>> = HashMap::new();
+    let mut groups: HashMap<(u32, Identity<'_>), Vec<Application>> =
+        HashMap::with_capacity(index.instances.len());
     for (id, inst) in index.instances.iter().enumerate() {
         let Some(owner) = inst.owner else { continue };
         let Some(h) = index.doc(inst.doc).and_then(|d| d.header.as_ref()) else {

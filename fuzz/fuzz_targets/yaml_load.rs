@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
                 cnpg_lint::yaml::Kind::Scalar(_) => {}
                 cnpg_lint::yaml::Kind::Seq(items) => stack.extend(items.iter()),
                 cnpg_lint::yaml::Kind::Map(entries) => {
-                    for e in entries.iter() {
+                    for e in entries {
                         stack.push(&e.key);
                         stack.push(&e.value);
                     }

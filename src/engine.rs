@@ -302,7 +302,7 @@ fn find_node(root: &Node, addr: usize, target: Target) -> Option<(Span, Vec<Seg>
                 }
             }
             Kind::Map(entries) => {
-                for e in entries.iter() {
+                for e in entries {
                     let mut p = path.clone();
                     p.push(Seg::Key(e.key.as_str().unwrap_or("").to_string()));
                     let at_key = &e.key as *const Node as usize == addr;

@@ -678,8 +678,7 @@ fn smp_keeping_identity(
             Some(ns) => transform::set(meta, "namespace", ns, span),
             None => {
                 if let crate::yaml::Kind::Map(entries) = &mut meta.kind {
-                    std::sync::Arc::make_mut(entries)
-                        .retain(|e| e.key.as_str() != Some("namespace"));
+                    entries.retain(|e| e.key.as_str() != Some("namespace"));
                 }
             }
         }

@@ -66,13 +66,13 @@ impl Emitter<'_> {
                     out.push_str(format!(" {tag}").trim_end());
                     out.push('\n');
                 }
-                for item in items.iter() {
+                for item in items {
                     out.push_str(&pad);
                     out.push('-');
                     match &item.kind {
                         Kind::Map(entries) if !entries.is_empty() => {
                             // The first key on the dash line.
-                            self.entries(&entries[..], indent + 2, out, true);
+                            self.entries(entries, indent + 2, out, true);
                         }
                         _ => self.node(item, indent + 2, out, true),
                     }
@@ -220,12 +220,12 @@ mod tests {
                     || x.text == y.text && x.style != Style::Plain && y.style != Style::Plain
             }
             (Kind::Seq(x), Kind::Seq(y)) => {
-                x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(a, b))
+                x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
             }
             (Kind::Map(x), Kind::Map(y)) => {
                 x.len() == y.len()
                     && x.iter()
-                        .zip(y.iter())
+                        .zip(y)
                         .all(|(a, b)| a.key.as_str() == b.key.as_str() && same(&a.value, &b.value))
             }
             _ => false,

@@ -574,11 +574,14 @@ fn substitute_object(o: &mut RObject, vars: &Vars, problems: &mut Vec<Problem>) 
     let lookup = |name: &str| vars.known.get(name).map(|v| v.value.clone());
     let may_be = |name: &str| vars.incomplete && !vars.known.contains_key(name);
     let mut unknown = false;
+    let mut path = Vec::new();
     let mut subs = Vec::new();
-    // `$$` alone is substituted too: Flux turns it into `$` (SQL dollar quoting suffers).
-    let wants = |s: &Scalar| envsubst::has_vars(&s.text) || envsubst::has_dollar_escapes(&s.text);
-    edit_scalars(&mut o.root, &wants, &mut |node, path| {
+    walk(&mut o.root, &mut path, &mut |node, path| {
         let Some(s) = node.as_scalar() else { return };
+        // `$$` alone is substituted too: Flux turns it into `$` (SQL dollar quoting suffers).
+        if !envsubst::has_vars(&s.text) && !envsubst::has_dollar_escapes(&s.text) {
+            return;
+        }
         // Strict substitution is Flux's default since 2.9; variables that may come from a
         // source we could not read are unknown rather than errors.
         match envsubst::substitute(&s.text, &lookup, &may_be, true) {
@@ -675,66 +678,21 @@ fn simple_plain(text: &str) -> bool {
         })
 }
 
-/// Applies `f` to every scalar value `wants` picks, with its path. Only the collections on the
-/// way to one are made unique (copied from the source they share), so a rendered object keeps
-/// sharing every subtree substitution does not touch.
-fn edit_scalars(
-    root: &mut Node,
-    wants: &dyn Fn(&Scalar) -> bool,
-    f: &mut dyn FnMut(&mut Node, &[Seg]),
-) {
-    let mut found: Vec<Vec<usize>> = Vec::new();
-    find_scalars(root, wants, &mut Vec::new(), &mut found);
-    for positions in found {
-        let mut path = Vec::with_capacity(positions.len());
-        let mut node = &mut *root;
-        for &i in &positions {
-            let next = match &mut node.kind {
-                NodeKind::Seq(items) => {
-                    path.push(Seg::Index(i));
-                    std::sync::Arc::make_mut(items).get_mut(i)
-                }
-                NodeKind::Map(entries) => std::sync::Arc::make_mut(entries).get_mut(i).map(|e| {
-                    path.push(Seg::Key(e.key.as_str().unwrap_or("").to_string()));
-                    &mut e.value
-                }),
-                NodeKind::Scalar(_) => None,
-            };
-            match next {
-                Some(n) => node = n,
-                // Positions come from this very tree, and `f` replaces scalars only.
-                None => return,
-            }
-        }
-        f(node, &path);
-    }
-}
-
-/// Child positions, from the root, of the scalar values `wants` picks (keys are not values).
-fn find_scalars(
-    node: &Node,
-    wants: &dyn Fn(&Scalar) -> bool,
-    at: &mut Vec<usize>,
-    out: &mut Vec<Vec<usize>>,
-) {
-    match &node.kind {
-        NodeKind::Scalar(s) => {
-            if wants(s) {
-                out.push(at.clone());
-            }
-        }
+fn walk(node: &mut Node, path: &mut Vec<Seg>, f: &mut dyn FnMut(&mut Node, &[Seg])) {
+    match &mut node.kind {
+        NodeKind::Scalar(_) => f(node, path),
         NodeKind::Seq(items) => {
-            for (i, item) in items.iter().enumerate() {
-                at.push(i);
-                find_scalars(item, wants, at, out);
-                at.pop();
+            for (i, item) in items.iter_mut().enumerate() {
+                path.push(Seg::Index(i));
+                walk(item, path, f);
+                path.pop();
             }
         }
         NodeKind::Map(entries) => {
-            for (i, e) in entries.iter().enumerate() {
-                at.push(i);
-                find_scalars(&e.value, wants, at, out);
-                at.pop();
+            for e in entries.iter_mut() {
+                path.push(Seg::Key(e.key.as_str().unwrap_or("").to_string()));
+                walk(&mut e.value, path, f);
+                path.pop();
             }
         }
     }
@@ -757,53 +715,6 @@ pub fn status_counts(builds: &[KsBuild]) -> BTreeMap<&'static str, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A rendered copy shares its source's subtrees; editing one value copies only the
-    /// collections on the way to it and never changes the source.
-    #[test]
-    fn editing_a_copy_leaves_the_source_and_shares_the_rest() {
-        let source = yaml::load(
-            0,
-            "metadata:\n  name: ${APP}\nspec:\n  storage:\n    size: 1Gi\n  items: [a, b]\n",
-        )
-        .docs
-        .remove(0)
-        .root;
-        let mut copy = source.clone();
-        let mut seen = Vec::new();
-        edit_scalars(
-            &mut copy,
-            &|s: &Scalar| s.text.contains('$'),
-            &mut |node, path| {
-                seen.push(crate::diagnostics::path_string(path));
-                *node = replacement("app", Style::Plain, node.span, None);
-            },
-        );
-        assert_eq!(seen, ["metadata.name"]);
-        assert_eq!(
-            copy.at(&["metadata", "name"]).and_then(Node::as_str),
-            Some("app")
-        );
-        assert_eq!(
-            source.at(&["metadata", "name"]).and_then(Node::as_str),
-            Some("${APP}")
-        );
-        let shared = |n: &Node| match &n.kind {
-            NodeKind::Map(m) => std::sync::Arc::as_ptr(m) as usize,
-            _ => 0,
-        };
-        let spec = |n: &Node| n.get("spec").map(shared);
-        assert_eq!(
-            spec(&copy),
-            spec(&source),
-            "spec is untouched and stays shared"
-        );
-        assert_ne!(
-            shared(&copy),
-            shared(&source),
-            "the root was copied on the way"
-        );
-    }
 
     #[test]
     fn simple_plain_text_reads_as_the_parser_reads_it() {

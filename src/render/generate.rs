@@ -107,7 +107,7 @@ pub fn generate(
     let mut root = Node {
         span,
         tag: None,
-        kind: Kind::Map(Default::default()),
+        kind: Kind::Map(Vec::new()),
     };
     set(&mut root, "apiVersion", scalar("v1", span), span);
     set(

@@ -47,7 +47,7 @@ pub fn trim(root: &mut Node) {
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
     if (group, kind) == ("helm.toolkit.fluxcd.io", "HelmRelease") {
         if let Some(Kind::Map(values)) = root.at_mut(&["spec", "values"]).map(|v| &mut v.kind) {
-            std::sync::Arc::make_mut(values).clear();
+            values.clear();
         }
         return;
     }
@@ -55,8 +55,7 @@ pub fn trim(root: &mut Node) {
         return;
     }
     if let Kind::Map(entries) = &mut root.kind {
-        std::sync::Arc::make_mut(entries)
-            .retain(|e| matches!(e.key.as_str(), Some("apiVersion" | "kind" | "metadata")));
+        entries.retain(|e| matches!(e.key.as_str(), Some("apiVersion" | "kind" | "metadata")));
     }
 }
 

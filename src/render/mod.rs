@@ -173,9 +173,9 @@ pub fn remap(root: &mut Node, f: &dyn Fn(Span) -> Span) {
         n.span = f(n.span);
         match &mut n.kind {
             Kind::Scalar(_) => {}
-            Kind::Seq(items) => stack.extend(std::sync::Arc::make_mut(items).iter_mut()),
+            Kind::Seq(items) => stack.extend(items.iter_mut()),
             Kind::Map(entries) => {
-                for e in std::sync::Arc::make_mut(entries).iter_mut() {
+                for e in entries.iter_mut() {
                     e.key.span = f(e.key.span);
                     stack.push(&mut e.value);
                 }

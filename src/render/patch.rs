@@ -368,7 +368,7 @@ fn walk_fields(
         };
         let walked = walk(src, child_schema, true, child_at, depth + 1)?;
         if let Kind::Map(entries) = &mut dest.kind {
-            set_field(std::sync::Arc::make_mut(entries), &name, walked, key_node);
+            set_field(entries, &name, walked, key_node);
         }
     }
     Ok(dest)
@@ -438,7 +438,7 @@ fn take_directive(node: Option<Node>) -> (Result<Directive, PatchError>, Option<
             };
             match parse_directive(&value) {
                 Some(d) => {
-                    std::sync::Arc::make_mut(entries).remove(pos);
+                    entries.remove(pos);
                     Ok(d)
                 }
                 None => err(value_span, format!("unknown patch strategy '{value}'")),
@@ -461,13 +461,7 @@ fn take_directive(node: Option<Node>) -> (Result<Directive, PatchError>, Option<
                         Some(d) => {
                             let keys = [PATCH_KEY.to_string()];
                             let values = [value];
-                            match element_setter(
-                                std::sync::Arc::make_mut(items),
-                                None,
-                                &keys,
-                                &values,
-                                span,
-                            ) {
+                            match element_setter(items, None, &keys, &values, span) {
                                 Ok(()) => Ok(d),
                                 Err(e) => Err(e),
                             }
@@ -561,7 +555,7 @@ fn walk_assoc(
     };
     let (span, tag) = (template.span, template.tag.clone());
     let seq_items = |n: Node| match n.kind {
-        Kind::Seq(items) => std::sync::Arc::unwrap_or_clone(items),
+        Kind::Seq(items) => items,
         _ => Vec::new(),
     };
     let mut lists = match lists {
@@ -587,7 +581,7 @@ fn walk_assoc(
         node: Some(Node {
             span,
             tag,
-            kind: Kind::Seq(items.into()),
+            kind: Kind::Seq(items),
         }),
         from: From::Dest,
         keep: false,
@@ -699,7 +693,7 @@ fn set_assoc_elements(
             }
             let span = val.span;
             match &mut val.kind {
-                Kind::Map(entries) => std::sync::Arc::make_mut(entries).push(Entry {
+                Kind::Map(entries) => entries.push(Entry {
                     key: scalar_node(span, key),
                     value: scalar_node(span, value),
                 }),
@@ -1318,7 +1312,7 @@ pub fn json6902(target: &mut Node, ops: &Node) -> Result<(), PatchError> {
         return err(ops.span, "a JSON patch must be a sequence of operations");
     };
     // The whole patch decodes before anything applies: every operation must be a mapping.
-    for op in list.iter() {
+    for op in list {
         if !matches!(op.kind, Kind::Map(_)) && !is_null(op) {
             return err(op.span, "a JSON patch operation must be a mapping");
         }
@@ -1326,7 +1320,7 @@ pub fn json6902(target: &mut Node, ops: &Node) -> Result<(), PatchError> {
     // kustomize hands json-patch the object as JSON and reads the result back.
     let mut doc = target.clone();
     normalize_json(&mut doc, Typing::Kyaml, 0);
-    for op in list.iter() {
+    for op in list {
         apply_op(&mut doc, op)?;
     }
     *target = doc;
@@ -1439,13 +1433,11 @@ fn apply_op(doc: &mut Node, op_node: &Node) -> Result<(), PatchError> {
             match &mut container.kind {
                 // A missing member is simply set.
                 Kind::Map(entries) => {
-                    set_member(std::sync::Arc::make_mut(entries), &key, value, span);
+                    set_member(entries, &key, value, span);
                     Ok(())
                 }
                 Kind::Seq(items) => {
-                    match array_index(&key, items.len())
-                        .and_then(|i| std::sync::Arc::make_mut(items).get_mut(i))
-                    {
+                    match array_index(&key, items.len()).and_then(|i| items.get_mut(i)) {
                         Some(slot) => {
                             *slot = value;
                             Ok(())
@@ -1582,7 +1574,7 @@ fn add_at(
     };
     match &mut container.kind {
         Kind::Map(entries) => {
-            set_member(std::sync::Arc::make_mut(entries), &key, value, span);
+            set_member(entries, &key, value, span);
             Ok(())
         }
         Kind::Seq(items) => {
@@ -1593,7 +1585,7 @@ fn add_at(
             };
             match at {
                 Some(i) if i <= items.len() => {
-                    std::sync::Arc::make_mut(items).insert(i, value);
+                    items.insert(i, value);
                     Ok(())
                 }
                 _ => err(
@@ -1642,13 +1634,13 @@ fn get_member<'a>(container: &'a Node, key: &str) -> Result<Option<&'a Node>, St
 fn remove_member(container: &mut Node, key: &str) -> Result<Node, String> {
     match &mut container.kind {
         Kind::Map(entries) => match entries.iter().position(|e| value_text(&e.key) == key) {
-            Some(i) => Ok(std::sync::Arc::make_mut(entries).remove(i).value),
+            Some(i) => Ok(entries.remove(i).value),
             None => Err(format!(
                 "Unable to remove nonexistent key: {key}: missing value"
             )),
         },
         Kind::Seq(items) => match array_index(key, items.len()) {
-            Some(i) if i < items.len() => Ok(std::sync::Arc::make_mut(items).remove(i)),
+            Some(i) if i < items.len() => Ok(items.remove(i)),
             _ => Err(format!("Unable to access invalid index: {key}")),
         },
         Kind::Scalar(_) => Err("not a container".into()),
@@ -1698,13 +1690,13 @@ fn find_container<'a>(doc: &'a mut Node, parents: &[String]) -> Option<&'a mut N
     let mut cur = doc;
     for part in parents {
         let next = match &mut cur.kind {
-            Kind::Map(entries) => std::sync::Arc::make_mut(entries)
+            Kind::Map(entries) => entries
                 .iter_mut()
                 .find(|e| value_text(&e.key) == part.as_str())
                 .map(|e| &mut e.value),
             Kind::Seq(items) => {
                 let len = items.len();
-                array_index(part, len).and_then(move |i| std::sync::Arc::make_mut(items).get_mut(i))
+                array_index(part, len).and_then(move |i| items.get_mut(i))
             }
             Kind::Scalar(_) => None,
         }?;
@@ -1783,10 +1775,7 @@ fn json_equal(a: &Node, b: &Node, depth: usize) -> bool {
             }
         }
         (Kind::Seq(x), Kind::Seq(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y.iter())
-                    .all(|(p, q)| json_equal(p, q, depth + 1))
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_equal(p, q, depth + 1))
         }
         (Kind::Map(x), Kind::Map(y)) => {
             x.len() == y.len()
@@ -2051,11 +2040,11 @@ fn normalize_json(n: &mut Node, typing: Typing, depth: usize) {
                 n.tag = None;
             }
         }
-        Kind::Seq(items) => std::sync::Arc::make_mut(items)
+        Kind::Seq(items) => items
             .iter_mut()
             .for_each(|i| normalize_json(i, typing, depth + 1)),
         Kind::Map(entries) => {
-            for e in std::sync::Arc::make_mut(entries).iter_mut() {
+            for e in entries.iter_mut() {
                 let key_tag = e.key.tag.clone();
                 if let Kind::Scalar(k) = &mut e.key.kind {
                     // Keys are strings in JSON.

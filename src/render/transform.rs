@@ -65,7 +65,7 @@ fn empty_map(span: Span) -> Node {
     Node {
         span,
         tag: None,
-        kind: Kind::Map(Default::default()),
+        kind: Kind::Map(Vec::new()),
     }
 }
 
@@ -77,14 +77,14 @@ pub fn child_map<'a>(node: &'a mut Node, key: &str, span: Span) -> Option<&'a mu
     let pos = match entries.iter().position(|e| e.key.as_str() == Some(key)) {
         Some(p) => p,
         None => {
-            std::sync::Arc::make_mut(entries).push(Entry {
+            entries.push(Entry {
                 key: scalar(key, span),
                 value: empty_map(span),
             });
             entries.len() - 1
         }
     };
-    let entry = std::sync::Arc::make_mut(entries).get_mut(pos)?;
+    let entry = entries.get_mut(pos)?;
     if entry.value.is_null() {
         entry.value = empty_map(span);
     }
@@ -94,12 +94,9 @@ pub fn child_map<'a>(node: &'a mut Node, key: &str, span: Span) -> Option<&'a mu
 /// Sets `key` to `value` in a mapping, replacing any existing value.
 pub fn set(node: &mut Node, key: &str, value: Node, key_span: Span) {
     if let Kind::Map(entries) = &mut node.kind {
-        match std::sync::Arc::make_mut(entries)
-            .iter_mut()
-            .find(|e| e.key.as_str() == Some(key))
-        {
+        match entries.iter_mut().find(|e| e.key.as_str() == Some(key)) {
             Some(e) => e.value = value,
-            None => std::sync::Arc::make_mut(entries).push(Entry {
+            None => entries.push(Entry {
                 key: scalar(key, key_span),
                 value,
             }),
@@ -239,14 +236,14 @@ pub fn images(root: &mut Node, rules: &[ImageRule]) {
     while let Some(node) = stack.pop() {
         match &mut node.kind {
             Kind::Scalar(_) => {}
-            Kind::Seq(items) => stack.extend(std::sync::Arc::make_mut(items).iter_mut()),
+            Kind::Seq(items) => stack.extend(items.iter_mut()),
             Kind::Map(entries) => {
-                for e in std::sync::Arc::make_mut(entries).iter_mut() {
+                for e in entries.iter_mut() {
                     let is_containers =
                         matches!(e.key.as_str(), Some("containers" | "initContainers"));
                     if is_containers {
                         if let Kind::Seq(items) = &mut e.value.kind {
-                            for c in std::sync::Arc::make_mut(items).iter_mut() {
+                            for c in items.iter_mut() {
                                 update_image(c, rules);
                             }
                         }

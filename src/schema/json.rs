@@ -85,7 +85,7 @@ fn to_value(
         ),
         Kind::Map(entries) => {
             let mut map = Map::with_capacity(entries.len());
-            for e in entries.iter() {
+            for e in entries {
                 let key = key_text(e);
                 // SOPS metadata: Flux removes it when it decrypts the manifest.
                 if depth == 0 && key == "sops" {

@@ -170,10 +170,10 @@ fn remap(file: &mut LoadedFile, inserts: &[usize]) {
         fix_span(&mut n.span);
         match &mut n.kind {
             Kind::Scalar(_) => {}
-            Kind::Seq(items) => stack.extend(std::sync::Arc::make_mut(items).iter_mut()),
+            Kind::Seq(items) => stack.extend(items.iter_mut()),
             Kind::Map(entries) => {
                 // Keys can be collections too (`? [a, b]`, or an alias to one).
-                for e in std::sync::Arc::make_mut(entries).iter_mut() {
+                for e in entries.iter_mut() {
                     stack.push(&mut e.key);
                     stack.push(&mut e.value);
                 }
@@ -355,7 +355,7 @@ impl Builder {
                     let node = Node {
                         span: self.clamped(start.start as usize, span.end as usize),
                         tag,
-                        kind: Kind::Seq(items.into()),
+                        kind: Kind::Seq(items),
                     };
                     self.complete(node, anchor)?;
                 }
@@ -376,7 +376,7 @@ impl Builder {
                     let node = Node {
                         span: self.clamped(start.start as usize, span.end as usize),
                         tag,
-                        kind: Kind::Map(entries.into()),
+                        kind: Kind::Map(entries),
                     };
                     self.complete(node, anchor)?;
                 }
@@ -491,12 +491,12 @@ fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<Node>) {
     for merge in merges {
         let sources: Vec<Node> = match merge.kind {
             Kind::Map(_) => vec![merge],
-            Kind::Seq(items) => items.to_vec(),
+            Kind::Seq(items) => items,
             Kind::Scalar(_) => Vec::new(),
         };
         for source in sources {
             if let Kind::Map(src_entries) = source.kind {
-                for e in std::sync::Arc::unwrap_or_clone(src_entries) {
+                for e in src_entries {
                     let exists = e.key.as_scalar().is_some_and(|k| {
                         entries
                             .iter()
@@ -610,7 +610,7 @@ mod tests {
                     Kind::Scalar(_) => {}
                     Kind::Seq(items) => stack.extend(items.iter()),
                     Kind::Map(entries) => {
-                        for e in entries.iter() {
+                        for e in entries {
                             stack.push(&e.key);
                             stack.push(&e.value);
                         }

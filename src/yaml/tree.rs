@@ -1,9 +1,6 @@
 //! The span-preserving document tree. Every node, and every mapping key, knows where it was
 //! written. Values that arrive through aliases or merge keys keep the span of the anchored
 //! definition, so a finding on them points at the text the user has to change.
-//!
-//! Collections hold their children behind an `Arc`: cloning a tree is cheap, and a copy shares
-//! every subtree until it is edited (aliases, rendered objects).
 
 use crate::source::Span;
 
@@ -18,14 +15,9 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
     Scalar(Scalar),
-    Seq(Shared<Node>),
-    Map(Shared<Entry>),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
 }
-
-/// The children of a collection, shared between copies: a rendered object shares every subtree
-/// it does not change with its source. Editing goes through [`std::sync::Arc::make_mut`], which
-/// copies one level (whose children stay shared) only when the list has other owners.
-pub type Shared<T> = std::sync::Arc<Vec<T>>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scalar {
@@ -98,7 +90,7 @@ impl Node {
     /// Follows a chain of mapping keys, for editing.
     pub fn at_mut(&mut self, keys: &[&str]) -> Option<&mut Node> {
         keys.iter().try_fold(self, |node, k| match &mut node.kind {
-            Kind::Map(entries) => std::sync::Arc::make_mut(entries)
+            Kind::Map(entries) => entries
                 .iter_mut()
                 .find(|e| e.key.as_scalar().is_some_and(|s| &*s.text == *k))
                 .map(|e| &mut e.value),
@@ -120,7 +112,7 @@ impl Node {
                 Kind::Scalar(_) => {}
                 Kind::Seq(items) => stack.extend(items.iter()),
                 Kind::Map(entries) => {
-                    for e in entries.iter() {
+                    for e in entries {
                         total += 1;
                         stack.push(&e.value);
                     }

@@ -97,9 +97,6 @@ pub struct Index {
     pub schema: Vec<crate::schema::Issue>,
     /// How long rendering took (part of building the index), for `--timings`.
     pub render_time: std::time::Duration,
-    /// Rendered objects of kinds no rule reads beyond their metadata keep only that (see
-    /// [`crate::render::lean`]).
-    pub lean: bool,
 }
 
 impl Index {
@@ -112,7 +109,6 @@ impl Index {
         let mut idx = Index {
             root,
             problems,
-            lean,
             ..Index::default()
         };
         let mut docs_by_file: Vec<Vec<DocId>> = vec![Vec::new(); sources.len()];
@@ -201,14 +197,16 @@ impl Index {
             }
         }
         let start = std::time::Instant::now();
-        idx.render();
+        idx.render(lean);
         idx.render_time = start.elapsed();
         idx
     }
 
     /// Renders every Flux Kustomization and makes its objects the index's instances; objects no
     /// Kustomization applies stay instances of their own.
-    fn render(&mut self) {
+    /// With `lean`, rendered objects of kinds no rule reads beyond their metadata keep only
+    /// that (see [`crate::render::lean`]).
+    fn render(&mut self, lean: bool) {
         let base = self.docs.len() as DocId;
         let rendered = {
             let tables = self.tables();
@@ -219,7 +217,7 @@ impl Index {
                 &self.ownership.own_sources,
                 self.root.clone(),
                 base,
-                self.lean,
+                lean,
             );
             let standalone = ownership::standalone_dirs(&tree, &self.ownership.applied_files);
             crate::render::flux::render_standalone(
@@ -227,7 +225,7 @@ impl Index {
                 &standalone,
                 self.root.clone(),
                 base,
-                self.lean,
+                lean,
                 &mut rendered,
             );
             rendered

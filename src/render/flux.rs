@@ -153,20 +153,15 @@ pub fn render_all(
                 continue;
             };
             out.internal_errors.extend(internal);
-            if let Some(ks_root) = ks_root(tree, &out, base, ks_doc) {
-                if needs_rendered_data(ks_root) {
-                    let vars = collect_vars(ks_root, group, tree, &out, &rendered_data);
-                    substitute_all(&mut objects, &vars, &mut build);
-                    if lean {
-                        objects
-                            .iter_mut()
-                            .for_each(|o| super::lean::trim(&mut o.root));
-                    }
-                    headers = objects
-                        .iter()
-                        .map(|o| Header::read(&o.root).map(Box::new))
-                        .collect();
-                }
+            if let Some(ks_root) =
+                ks_root(tree, &out, base, ks_doc).filter(|r| needs_rendered_data(r))
+            {
+                let vars = collect_vars(ks_root, group, tree, &out, &rendered_data);
+                substitute_all(&mut objects, &vars, &mut build);
+            }
+            // Builds that waited for rendered data are finished here, after their substitution.
+            if headers.len() != objects.len() {
+                headers = finish(&mut objects, lean);
             }
             for (o, header) in objects.into_iter().zip(headers) {
                 let id = out.push(base, o, header);
@@ -207,11 +202,26 @@ fn ks_root<'a>(tree: &'a Tree<'_>, out: &'a Rendered, base: DocId, id: DocId) ->
     }
 }
 
+/// Last step of a build, once its objects are substituted: with `lean`, trims them (see
+/// [`super::lean`]); returns each object's header.
+fn finish(objects: &mut [RObject], lean: bool) -> Vec<Option<Box<Header>>> {
+    objects
+        .iter_mut()
+        .map(|o| {
+            if lean {
+                super::lean::trim(&mut o.root);
+            }
+            Header::read(&o.root).map(Box::new)
+        })
+        .collect()
+}
+
 /// One Flux Kustomization's build before its objects get ids.
 struct Built {
     build: KsBuild,
     objects: Vec<RObject>,
-    /// Each object's header, read on the build's own thread.
+    /// Each object's header, read on the build's own thread; empty while the build waits for
+    /// data other builds render (see [`finish`]).
     headers: Vec<Option<Box<Header>>>,
     internal: Vec<(String, String)>,
 }
@@ -306,17 +316,11 @@ fn build_one(
         let vars = collect_own_vars(ks_root);
         substitute_all(&mut objects, &vars, build);
     }
-    // Trimmed here, on the build's thread, unless objects still await substitution from data
+    // Finished here, on the build's thread, unless objects still await substitution from data
     // that other builds render.
-    if lean && !needs_rendered_data(ks_root) {
-        objects
-            .iter_mut()
-            .for_each(|o| super::lean::trim(&mut o.root));
+    if !needs_rendered_data(ks_root) {
+        built.headers = finish(&mut objects, lean);
     }
-    built.headers = objects
-        .iter()
-        .map(|o| Header::read(&o.root).map(Box::new))
-        .collect();
     built.objects = objects;
     built
 }
@@ -337,18 +341,15 @@ pub fn render_standalone(
     for dir in dirs {
         builder.problems.clear();
         builder.partial = false;
-        let objects = guarded_build(
+        let mut objects = guarded_build(
             &mut builder,
             dir,
             &overlay,
             Span::default(),
             &mut out.internal_errors,
         );
-        for mut o in objects {
-            if lean {
-                super::lean::trim(&mut o.root);
-            }
-            let header = Header::read(&o.root).map(Box::new);
+        let headers = finish(&mut objects, lean);
+        for (o, header) in objects.into_iter().zip(headers) {
             let id = out.push(base, o, header);
             out.standalone.push(id);
         }
@@ -732,7 +733,7 @@ mod tests {
             ".inf",
         ] {
             assert!(simple_plain(text), "{text}");
-            let parsed = yaml::load(0, text).docs.remove(0).root;
+            let parsed = yaml::first_root(text);
             let fast = replacement(text, Style::Plain, span, None);
             assert_eq!(fast.as_scalar(), parsed.as_scalar(), "{text}");
         }

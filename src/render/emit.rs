@@ -204,7 +204,7 @@ mod tests {
     use super::*;
 
     fn round_trip(yaml: &str) {
-        let a = crate::yaml::load(0, yaml).docs.remove(0).root;
+        let a = crate::yaml::first_root(yaml);
         let text = Emitter { origins: None }.document(&a);
         let b = crate::yaml::load(0, &text);
         assert!(b.errors.is_empty(), "{text}\n{:?}", b.errors);

@@ -344,9 +344,7 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    fn root(yaml: &str) -> Node {
-        crate::yaml::load(0, yaml).docs.remove(0).root
-    }
+    use crate::yaml::first_root as root;
 
     #[test]
     fn hashes_match_kustomize() {

@@ -63,9 +63,7 @@ pub fn trim(root: &mut Node) {
 mod tests {
     use super::*;
 
-    fn obj(yaml: &str) -> Node {
-        crate::yaml::load(0, yaml).docs.remove(0).root
-    }
+    use crate::yaml::first_root as obj;
 
     #[test]
     fn trims_listed_kinds_only() {

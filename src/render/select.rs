@@ -192,9 +192,7 @@ fn parse_selector(s: &str) -> Result<Vec<Requirement>, String> {
 mod tests {
     use super::*;
 
-    fn obj(yaml: &str) -> Node {
-        crate::yaml::load(0, yaml).docs.remove(0).root
-    }
+    use crate::yaml::first_root as obj;
 
     #[test]
     fn selectors() {

@@ -5,3 +5,9 @@ pub mod tree;
 
 pub use load::{load, Comment, LoadedDoc, LoadedFile, YamlError};
 pub use tree::{Entry, Kind, Node, Scalar, Style};
+
+/// The first document of `text`, for unit tests (panics when there is none).
+#[cfg(test)]
+pub fn first_root(text: &str) -> Node {
+    load(0, text).docs.remove(0).root
+}

@@ -763,9 +763,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Checks `value` with the schema's plan made on the spot.
+    fn planned(schema: &Value, value: &Value, unknown: &[String]) -> Vec<Violation> {
+        check(schema, &Plan::new(schema), value, unknown)
+    }
+
     fn run(rule: &str, value: Value) -> Vec<String> {
         let schema = json!({"x-kubernetes-validations": [{"rule": rule, "message": "no"}]});
-        check(&schema, &Plan::new(&schema), &value, &[])
+        planned(&schema, &value, &[])
             .into_iter()
             .map(|v| v.message)
             .collect()
@@ -844,21 +849,9 @@ mod tests {
         let schema = json!({"x-kubernetes-validations": [{
             "rule": "!has(self.c) || !self.c.enabled || self.login", "message": "needs login"}]});
         let v = json!({"c": {"enabled": "${CERT}"}});
-        assert!(check(
-            &schema,
-            &Plan::new(&schema),
-            &v,
-            &["/c/enabled".to_string()]
-        )
-        .is_empty());
+        assert!(planned(&schema, &v, &["/c/enabled".to_string()]).is_empty());
         assert_eq!(
-            check(
-                &schema,
-                &Plan::new(&schema),
-                &json!({"c": {"enabled": true}}),
-                &[]
-            )
-            .len(),
+            planned(&schema, &json!({"c": {"enabled": true}}), &[]).len(),
             1
         );
     }
@@ -870,13 +863,7 @@ mod tests {
         assert!(run("self ? 1 : 2", json!(true)).is_empty());
         let schema =
             json!({"x-kubernetes-validations": [{"rule": "self.a == 'x'", "message": "no"}]});
-        assert!(check(
-            &schema,
-            &Plan::new(&schema),
-            &json!({"a": "${A}"}),
-            &["/a".to_string()]
-        )
-        .is_empty());
+        assert!(planned(&schema, &json!({"a": "${A}"}), &["/a".to_string()]).is_empty());
     }
 
     #[test]
@@ -885,21 +872,9 @@ mod tests {
             "properties": {"p": {"type": "string", "default": "libc"}, "icu": {"type": "string"}},
             "x-kubernetes-validations": [{"rule": "!has(self.icu) || self.p == 'icu'", "message": "icu needs p"}]
         });
-        assert_eq!(
-            check(&schema, &Plan::new(&schema), &json!({"icu": "x"}), &[]).len(),
-            1
-        );
-        assert!(check(
-            &schema,
-            &Plan::new(&schema),
-            &json!({"icu": "x", "p": "icu"}),
-            &[]
-        )
-        .is_empty());
+        assert_eq!(planned(&schema, &json!({"icu": "x"}), &[]).len(), 1);
+        assert!(planned(&schema, &json!({"icu": "x", "p": "icu"}), &[]).is_empty());
         let schema = json!({"x-kubernetes-validations": [{"rule": "!has(self.icu) || self.p == 'icu'", "message": "m"}]});
-        assert_eq!(
-            check(&schema, &Plan::new(&schema), &json!({"icu": "x"}), &[]).len(),
-            1
-        );
+        assert_eq!(planned(&schema, &json!({"icu": "x"}), &[]).len(), 1);
     }
 }

@@ -16,11 +16,11 @@ pub struct Plan {
     cel_live: HashSet<usize>,
     rules: HashMap<usize, Vec<cel::Rule>>,
     default_live: HashSet<usize>,
-    defaults: HashMap<usize, Vec<Default>>,
+    defaults: HashMap<usize, Vec<Defaulted>>,
 }
 
 /// A property with a default.
-pub struct Default {
+pub struct Defaulted {
     pub key: String,
     pub value: Value,
     /// The property's schema admits null, so a null written there stays.
@@ -61,7 +61,7 @@ impl Plan {
     }
 
     /// This node's properties that have a default.
-    pub fn defaults(&self, schema: &Value) -> &[Default] {
+    pub fn defaults(&self, schema: &Value) -> &[Defaulted] {
         self.defaults.get(&addr(schema)).map_or(&[], Vec::as_slice)
     }
 
@@ -80,10 +80,10 @@ impl Plan {
         let mut has_defaults = false;
         let mut children: Vec<&Value> = Vec::new();
         if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-            let defaults: Vec<Default> = props
+            let defaults: Vec<Defaulted> = props
                 .iter()
                 .filter_map(|(k, s)| {
-                    Some(Default {
+                    Some(Defaulted {
                         key: k.clone(),
                         value: s.get("default")?.clone(),
                         nullable: super::admits_null(s),

@@ -39,6 +39,8 @@ pub struct Doc {
     pub file: FileId,
     /// Position in its file, counting from 0; `usize::MAX` for rendered documents.
     pub index: usize,
+    /// In a lean index, an empty mapping for a source document that a build applied: its tree
+    /// went to the build, and rules read the applied object.
     pub root: Node,
     /// Boxed: documents are moved around in bulk, and most code reads the header rarely.
     pub header: Option<Box<Header>>,
@@ -97,6 +99,9 @@ pub struct Index {
     pub schema: Vec<crate::schema::Issue>,
     /// How long rendering took (part of building the index), for `--timings`.
     pub render_time: std::time::Duration,
+    /// In a lean index, the source trees of applied objects, which their builds own (their
+    /// documents here hold an empty mapping); see [`crate::render::handover`].
+    handover: Option<crate::render::handover::Handover>,
 }
 
 impl Index {
@@ -208,6 +213,13 @@ impl Index {
     /// that (see [`crate::render::lean`]).
     fn render(&mut self, lean: bool) {
         let base = self.docs.len() as DocId;
+        // Linting reads applied objects, not their sources: builds may own the source trees.
+        if lean {
+            self.handover = Some(crate::render::handover::Handover::take_from(
+                &mut self.docs,
+                self.sources.len(),
+            ));
+        }
         let rendered = {
             let tables = self.tables();
             let tree = self.tree(&tables);
@@ -238,6 +250,9 @@ impl Index {
             standalone,
             internal_errors,
         } = rendered;
+        if let Some(h) = &mut self.handover {
+            h.give_back(&mut self.docs, &self.sources, |d| used_sources.contains(&d));
+        }
         for (dir, message) in internal_errors {
             self.problems.push(IoProblem { path: dir, message });
         }
@@ -623,6 +638,7 @@ impl Index {
             docs_by_file: &t.docs_by_file,
             kustomization_in: &t.kustomization_in,
             yaml_files: &t.yaml_files,
+            handover: self.handover.as_ref(),
         }
     }
 }

@@ -15,7 +15,9 @@ use super::paths::{self, KUSTOMIZATION_FILES};
 use super::{Doc, DocId, Role};
 use crate::model::flux::{classify_resource, FluxKustomization, Kustomize, ResourceRef};
 use crate::model::{Kind, NameVal, Val};
+use crate::render::handover::Handover;
 use crate::source::{FileId, SourceMap};
+use crate::yaml::Node;
 
 /// A reference the build could not follow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +55,28 @@ pub struct Tree<'a> {
     pub kustomization_in: &'a HashMap<&'a str, FileId>,
     /// All YAML files, sorted by repository path.
     pub yaml_files: &'a [(&'a str, FileId)],
+    /// While rendering for linting: the object trees the index handed over to builds.
+    pub handover: Option<&'a Handover>,
+}
+
+impl<'a> Tree<'a> {
+    /// A source document's tree, to read, wherever it is.
+    pub fn root(&self, d: DocId) -> Option<&'a Node> {
+        let doc = self.docs.get(d as usize)?;
+        match self.handover {
+            Some(h) if h.is_handed(d) => h.read(doc, self.sources),
+            _ => Some(&doc.root),
+        }
+    }
+
+    /// A source document's tree, for a build to own and edit.
+    pub fn owned_root(&self, d: DocId) -> Option<Node> {
+        let doc = self.docs.get(d as usize)?;
+        match self.handover {
+            Some(h) if h.is_handed(d) => h.take(d, doc, self.sources),
+            _ => Some(doc.root.clone()),
+        }
+    }
 }
 
 /// Kustomization visits per Flux Kustomization build; diamond-shaped includes are legal and

@@ -144,7 +144,9 @@ impl<'t, 'a> Builder<'t, 'a> {
                 continue;
             };
             if matches!(doc.role, Role::Object | Role::Patch) {
-                objs.push(RObject::from_source(d, doc));
+                if let Some(root) = self.tree.owned_root(d) {
+                    objs.push(RObject::from_source(d, doc, root));
+                }
             }
         }
     }
@@ -164,8 +166,7 @@ impl<'t, 'a> Builder<'t, 'a> {
             .docs_by_file
             .get(kfile as usize)
             .and_then(|d| d.first())
-            .and_then(|&d| tree.docs.get(d as usize))
-            .map(|d| &d.root);
+            .and_then(|&d| tree.root(d));
         self.accumulate(k, &dir, objs, overlay);
         self.stack.remove(&kfile);
     }
@@ -509,7 +510,7 @@ impl<'t, 'a> Builder<'t, 'a> {
             .map(Vec::as_slice)
             .unwrap_or(&[])
             .iter()
-            .filter_map(|&d| self.tree.docs.get(d as usize).map(|doc| doc.root.clone()))
+            .filter_map(|&d| self.tree.root(d).cloned())
             .collect()
     }
 

@@ -115,8 +115,8 @@ pub fn render_all(
     let mut wave: Vec<(DocId, u32)> = Vec::new();
     let mut visited: HashSet<(u32, String, String)> = HashSet::new();
     for &(doc, group) in roots {
-        if let Some(d) = tree.docs.get(doc as usize) {
-            visited.insert((group, ns_of(&d.root), name_of(&d.root)));
+        if let Some(root) = tree.root(doc) {
+            visited.insert((group, ns_of(root), name_of(root)));
             wave.push((doc, group));
         }
     }
@@ -197,7 +197,7 @@ pub fn render_all(
 /// A Flux Kustomization's tree: a source document's below `base`, a rendered one's from it on.
 fn ks_root<'a>(tree: &'a Tree<'_>, out: &'a Rendered, base: DocId, id: DocId) -> Option<&'a Node> {
     match id.checked_sub(base) {
-        None => tree.docs.get(id as usize).map(|d| &d.root),
+        None => tree.root(id),
         Some(i) => out.docs.get(i as usize).map(|d| &d.root),
     }
 }
@@ -518,8 +518,8 @@ fn add_own_vars(ks: &Node, vars: &mut Vars) {
 
 /// A ConfigMap or Secret written in the repository (not applied by any Kustomization seen so
 /// far), by namespace and name.
-fn source_data<'t>(tree: &'t Tree<'_>, ns: &str, kind: &str, name: &str) -> Option<&'t Node> {
-    tree.docs.iter().find_map(|d| {
+fn source_data<'t>(tree: &Tree<'t>, ns: &str, kind: &str, name: &str) -> Option<&'t Node> {
+    tree.docs.iter().enumerate().find_map(|(id, d)| {
         let h = d.header.as_ref()?;
         let same = h.kind_name == kind
             && h.group.is_empty()
@@ -528,7 +528,11 @@ fn source_data<'t>(tree: &'t Tree<'_>, ns: &str, kind: &str, name: &str) -> Opti
                 .as_ref()
                 .and_then(|n| n.known())
                 .is_none_or(|n| ns.is_empty() || n == ns);
-        same.then_some(&d.root)
+        if same {
+            tree.root(id as DocId)
+        } else {
+            None
+        }
     })
 }
 

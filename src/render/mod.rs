@@ -9,6 +9,7 @@ pub mod emit;
 pub mod envsubst;
 pub mod flux;
 pub mod generate;
+pub mod handover;
 pub mod lean;
 pub mod patch;
 pub mod select;
@@ -39,9 +40,9 @@ pub struct Substitution {
 }
 
 impl RObject {
-    pub fn from_source(id: DocId, doc: &Doc) -> RObject {
+    pub fn from_source(id: DocId, doc: &Doc, root: Node) -> RObject {
         RObject {
-            root: doc.root.clone(),
+            root,
             source: Some(id),
             file: doc.file,
             hash_suffix: false,

@@ -119,6 +119,16 @@ impl Index {
         let mut docs_by_file: Vec<Vec<DocId>> = vec![Vec::new(); sources.len()];
         idx.comments = vec![Vec::new(); sources.len()];
         let mut syntax_files: Vec<(FileId, SyntaxProblem)> = Vec::new();
+        // Rendering adds about as many documents again; it reserves its own.
+        idx.docs.reserve_exact(
+            parsed
+                .iter()
+                .map(|p| match p {
+                    Parsed::Yaml(f) => f.docs.len(),
+                    _ => 0,
+                })
+                .sum(),
+        );
         for (fid, p) in parsed.into_iter().enumerate() {
             let fid = fid as FileId;
             let repo_path = sources.get(fid).map(|s| s.repo_path.as_str()).unwrap_or("");
@@ -218,6 +228,7 @@ impl Index {
             self.handover = Some(crate::render::handover::Handover::take_from(
                 &mut self.docs,
                 self.sources.len(),
+                &self.ownership.roots,
             ));
         }
         let rendered = {
@@ -256,6 +267,7 @@ impl Index {
         for (dir, message) in internal_errors {
             self.problems.push(IoProblem { path: dir, message });
         }
+        self.docs.reserve_exact(docs.len());
         self.docs.extend(docs);
         self.substitutions = substitutions;
         self.ownership.applies.clear();

@@ -9,7 +9,6 @@
 use std::sync::{Mutex, OnceLock};
 
 use crate::index::{Doc, DocId, Role};
-use crate::model::Kind as ObjectKind;
 use crate::source::SourceMap;
 use crate::yaml::{self, Kind, Node};
 
@@ -28,18 +27,21 @@ pub struct Handover {
 
 impl Handover {
     /// Takes the trees of the objects a build may apply out of `docs`, leaving an empty mapping
-    /// with the same span in their place. Flux Kustomizations stay: rendering reads them to
-    /// know what to build.
-    pub fn take_from(docs: &mut [Doc], files: usize) -> Handover {
+    /// with the same span in their place. Root Flux Kustomizations stay: rules read them as the
+    /// owners of what they build.
+    pub fn take_from(docs: &mut [Doc], files: usize, roots: &[(DocId, u32)]) -> Handover {
         let mut slot_of = vec![NOT_HANDED; docs.len()];
+        let mut is_root = vec![false; docs.len()];
+        for &(r, _) in roots {
+            if let Some(x) = is_root.get_mut(r as usize) {
+                *x = true;
+            }
+        }
         let mut slots = Vec::new();
-        for (d, doc) in docs.iter_mut().enumerate() {
-            if doc.role != Role::Object || doc.kind() == ObjectKind::FluxKustomization {
+        for ((doc, slot), &root) in docs.iter_mut().zip(slot_of.iter_mut()).zip(&is_root) {
+            if doc.role != Role::Object || root {
                 continue;
             }
-            let Some(slot) = slot_of.get_mut(d) else {
-                continue;
-            };
             *slot = u32::try_from(slots.len()).unwrap_or(NOT_HANDED);
             if *slot == NOT_HANDED {
                 continue;
@@ -60,17 +62,19 @@ impl Handover {
     }
 
     pub fn is_handed(&self, d: DocId) -> bool {
-        self.slot(d).is_some()
+        self.slot_of
+            .get(d as usize)
+            .is_some_and(|&s| s != NOT_HANDED)
     }
 
     /// The tree of a handed-over document, for a build to own: the original the first time,
     /// a copy of the re-read one after that.
     pub fn take(&self, d: DocId, doc: &Doc, sources: &SourceMap) -> Option<Node> {
-        let taken = self
-            .slot(d)?
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
+        let taken = self.slot(d).and_then(|m| {
+            m.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+        });
         taken.or_else(|| self.read(doc, sources).cloned())
     }
 
@@ -117,6 +121,8 @@ impl Handover {
                 }
             }
         }
+        // Every slot is empty now: applied objects were taken, the others given back.
+        self.slots = Vec::new();
     }
 }
 
@@ -162,8 +168,8 @@ mod tests {
     fn first_take_moves_later_takes_read_again() {
         let (sources, mut docs) = setup();
         let original: Vec<Node> = docs.iter().map(|d| d.root.clone()).collect();
-        let h = Handover::take_from(&mut docs, sources.len());
-        // Objects are handed over; the Flux Kustomization stays for rendering to read.
+        let h = Handover::take_from(&mut docs, sources.len(), &[(1, 0)]);
+        // Objects are handed over; the root Flux Kustomization stays for rules to read.
         assert!(h.is_handed(0) && h.is_handed(2) && !h.is_handed(1));
         assert_eq!(docs[0].root.as_map().map(<[_]>::len), Some(0));
         assert_eq!(docs[1].root, original[1]);
@@ -179,15 +185,16 @@ mod tests {
     fn gives_back_what_no_build_kept() {
         let (sources, mut docs) = setup();
         let original: Vec<Node> = docs.iter().map(|d| d.root.clone()).collect();
-        let mut h = Handover::take_from(&mut docs, sources.len());
+        let mut h = Handover::take_from(&mut docs, sources.len(), &[]);
         let _ = h.take(0, &docs[0], &sources);
         let _ = h.take(2, &docs[2], &sources);
         // Document 0 was applied; document 2 was taken by a build that dropped it.
         h.give_back(&mut docs, &sources, |d| d == 0);
         assert_eq!(docs[0].root.as_map().map(<[_]>::len), Some(0));
+        // Document 1 was handed over too (no roots), and no build took it.
         assert_eq!(docs[1].root, original[1]);
         assert_eq!(docs[2].root, original[2]);
-        assert!(h.is_handed(0) && !h.is_handed(2));
+        assert!(h.is_handed(0) && !h.is_handed(1) && !h.is_handed(2));
         assert_eq!(h.read(&docs[0], &sources), Some(&original[0]));
     }
 }

@@ -77,10 +77,13 @@ pub fn child_map<'a>(node: &'a mut Node, key: &str, span: Span) -> Option<&'a mu
     let pos = match entries.iter().position(|e| e.key.as_str() == Some(key)) {
         Some(p) => p,
         None => {
-            entries.push(Entry {
-                key: scalar(key, span),
-                value: empty_map(span),
-            });
+            push_entry(
+                entries,
+                Entry {
+                    key: scalar(key, span),
+                    value: empty_map(span),
+                },
+            );
             entries.len() - 1
         }
     };
@@ -96,12 +99,25 @@ pub fn set(node: &mut Node, key: &str, value: Node, key_span: Span) {
     if let Kind::Map(entries) = &mut node.kind {
         match entries.iter_mut().find(|e| e.key.as_str() == Some(key)) {
             Some(e) => e.value = value,
-            None => entries.push(Entry {
-                key: scalar(key, key_span),
-                value,
-            }),
+            None => push_entry(
+                entries,
+                Entry {
+                    key: scalar(key, key_span),
+                    value,
+                },
+            ),
         }
     }
+}
+
+/// Adds an entry to a mapping loaded at its exact size. Transformers add one or two keys
+/// (`namespace`, `labels`) to every object's metadata, so growing by a quarter, not by double,
+/// keeps a large repository's rendered metadata from carrying mostly spare capacity.
+fn push_entry(entries: &mut Vec<Entry>, entry: Entry) {
+    if entries.len() == entries.capacity() {
+        entries.reserve_exact((entries.len() / 4).max(1));
+    }
+    entries.push(entry);
 }
 
 pub fn kind_of(root: &Node) -> &str {

@@ -50,7 +50,9 @@ pub struct RuleMeta {
 /// One step in a YAML path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Seg {
-    Key(String),
+    /// Inline up to 24 bytes, which keys nearly always are: paths are built for every
+    /// substituted value and every finding, and most never leave the process.
+    Key(compact_str::CompactString),
     Index(usize),
 }
 
@@ -120,7 +122,7 @@ impl Loc {
     pub fn path(doc: DocId, path: &[&str]) -> Loc {
         Loc::Path {
             doc,
-            path: path.iter().map(|s| Seg::Key((*s).to_string())).collect(),
+            path: path.iter().map(|s| Seg::Key((*s).into())).collect(),
             target: Target::Key,
         }
     }

@@ -304,7 +304,7 @@ fn find_node(root: &Node, addr: usize, target: Target) -> Option<(Span, Vec<Seg>
             Kind::Map(entries) => {
                 for e in entries {
                     let mut p = path.clone();
-                    p.push(Seg::Key(e.key.as_str().unwrap_or("").to_string()));
+                    p.push(Seg::Key(e.key.as_str().unwrap_or("").into()));
                     let at_key = &e.key as *const Node as usize == addr;
                     let at_value = &e.value as *const Node as usize == addr;
                     if at_key || (at_value && target == Target::Key) {

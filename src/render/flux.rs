@@ -695,7 +695,7 @@ fn walk(node: &mut Node, path: &mut Vec<Seg>, f: &mut dyn FnMut(&mut Node, &[Seg
         }
         NodeKind::Map(entries) => {
             for e in entries.iter_mut() {
-                path.push(Seg::Key(e.key.as_str().unwrap_or("").to_string()));
+                path.push(Seg::Key(e.key.as_str().unwrap_or("").into()));
                 walk(&mut e.value, path, f);
                 path.pop();
             }

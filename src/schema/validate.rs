@@ -309,11 +309,11 @@ fn path_of(root: &Value, pointer: &str) -> Vec<Seg> {
             }
             Some(Value::Object(m)) => {
                 v = m.get(&s);
-                out.push(Seg::Key(s));
+                out.push(Seg::Key(s.into()));
             }
             _ => {
                 v = None;
-                out.push(Seg::Key(s));
+                out.push(Seg::Key(s.into()));
             }
         }
     }
@@ -539,7 +539,7 @@ fn unknown_field(
         .or_else(|| schema_at(&compiled.schema, segs));
     let known = parent_schema.map(property_names).unwrap_or_default();
     let mut path = segs.to_vec();
-    path.push(Seg::Key(name.to_string()));
+    path.push(Seg::Key(name.into()));
     let parent = where_(segs);
     let message = format!(
         "`{name}` is not a field of {parent}: the API server drops it without an error, so the \

@@ -113,7 +113,13 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
     };
     let walk = discover::walk(&opts.root, opts.jobs, &config.exclude_set());
     lap(&mut timings, "discover");
-    let loaded = load::load_all(&walk.files, opts.max_file_bytes);
+    let discover::Walk {
+        files,
+        problems: walk_problems,
+    } = walk;
+    let loaded = load::load_all(&files, opts.max_file_bytes);
+    // The source map holds every path from here on; the walk's copies go before rendering.
+    drop(files);
     lap(&mut timings, "load");
     let mut index = Index::build(opts.root.clone(), loaded, opts.lean);
     lap(&mut timings, "index");
@@ -122,7 +128,7 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
         last.time = last.time.saturating_sub(index.render_time);
     }
     timings.add("render", index.render_time);
-    let mut problems = walk.problems;
+    let mut problems = walk_problems;
     problems.append(&mut index.problems);
     if rules.iter().any(|r| SCHEMA_RULES.contains(&r.meta.code)) {
         let (issues, mut failed) = crate::schema::check_all(&index);

@@ -1,10 +1,11 @@
 //! CNPG402: the same object applied by two Flux Kustomizations.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::BuildHasher;
 
 use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
-use crate::index::{DocId, InstId};
+use crate::index::{DocId, Index, InstId};
 use crate::model::flux::FluxKustomization;
 use crate::model::NameVal;
 
@@ -22,35 +23,32 @@ type Application = (DocId, DocId, InstId);
 
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
-    // (context, identity) → applying Kustomizations and object documents. Hashed, since every
-    // applied object passes through here; only the groups reported are put in order.
-    let mut groups: HashMap<(u32, Identity<'_>), Vec<Application>> =
-        HashMap::with_capacity(index.instances.len());
+    // Every applied object passes through here, so it is keyed compactly: (hash of context
+    // and identity, context, instance), sorted, so that the applications of one object sit
+    // side by side. Only runs of two or more are grouped exactly (a run may hold a collision).
+    let hasher = std::hash::RandomState::new();
+    let mut keyed: Vec<(u64, u32, InstId)> = Vec::with_capacity(index.instances.len());
     for (id, inst) in index.instances.iter().enumerate() {
-        let Some(owner) = inst.owner else { continue };
-        let Some(h) = index.doc(inst.doc).and_then(|d| d.header.as_ref()) else {
+        let Some((_, identity)) = applied(index, id as InstId) else {
             continue;
         };
-        let Some(NameVal::Known(name)) = &h.name else {
-            continue;
-        };
-        let ns = match &inst.namespace {
-            Some(NameVal::Known(n)) => n.as_str(),
-            Some(NameVal::Unknown) => continue,
-            None => "",
-        };
-        let identity = (h.group.as_str(), h.kind_name.as_str(), ns, name.as_str());
         for &c in &inst.contexts {
-            groups
-                .entry((c, identity))
-                .or_default()
-                .push((owner, inst.doc, id as InstId));
+            keyed.push((hasher.hash_one((c, identity)), c, id as InstId));
         }
     }
-    let mut groups: Vec<((u32, Identity<'_>), Vec<Application>)> = groups
-        .into_iter()
-        .filter(|(_, entries)| entries.first().is_some_and(|f| entries.iter().any(|e| e.0 != f.0)))
-        .collect();
+    keyed.sort_unstable();
+    let mut groups: Vec<((u32, Identity<'_>), Vec<Application>)> = Vec::new();
+    for run in keyed.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+        let mut exact: BTreeMap<(u32, Identity<'_>), Vec<Application>> = BTreeMap::new();
+        for &(_, c, id) in run {
+            if let Some((app, identity)) = applied(index, id) {
+                exact.entry((c, identity)).or_default().push(app);
+            }
+        }
+        groups.extend(exact.into_iter().filter(|(_, entries)| {
+            entries.first().is_some_and(|f| entries.iter().any(|e| e.0 != f.0))
+        }));
+    }
     groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut reported: BTreeSet<(DocId, Vec<DocId>)> = BTreeSet::new();
     for ((_, (_, kind, ns, name)), entries) in groups {
@@ -96,11 +94,31 @@ pub fn check(ctx: &mut Ctx<'_>) {
     }
 }
 
+/// An instance that a Flux Kustomization applies, with a known name and namespace: the
+/// application and the object's identity.
+fn applied(index: &Index, id: InstId) -> Option<(Application, Identity<'_>)> {
+    let inst = index.instance(id)?;
+    let owner = inst.owner?;
+    let h = index.doc(inst.doc)?.header.as_ref()?;
+    let Some(NameVal::Known(name)) = &h.name else {
+        return None;
+    };
+    let ns = match &inst.namespace {
+        Some(NameVal::Known(n)) => n.as_str(),
+        Some(NameVal::Unknown) => return None,
+        None => "",
+    };
+    Some((
+        (owner, inst.doc, id),
+        (h.group.as_str(), h.kind_name.as_str(), ns, name.as_str()),
+    ))
+}
+
 fn ks_name(ctx: &Ctx<'_>, ks: DocId) -> String {
     ks_name_of(ctx.index, ks)
 }
 
-fn ks_name_of(index: &crate::index::Index, ks: DocId) -> String {
+fn ks_name_of(index: &Index, ks: DocId) -> String {
     let Some(h) = index.doc(ks).and_then(|d| d.header.as_ref()) else {
         return "?".into();
     };

@@ -460,7 +460,18 @@ impl Index {
     ) -> Option<&crate::render::Substitution> {
         let base = self.docs.len().checked_sub(self.substitutions.len())?;
         let i = (doc as usize).checked_sub(base)?;
-        self.substitutions.get(i)?.iter().find(|s| s.path == path)
+        let records = self.substitutions.get(i)?;
+        if records.is_empty() {
+            return None;
+        }
+        let mut node = &self.doc(doc)?.root;
+        for seg in path {
+            node = match seg {
+                crate::diagnostics::Seg::Key(k) => node.get(k)?,
+                crate::diagnostics::Seg::Index(i) => node.as_seq()?.get(*i)?,
+            };
+        }
+        records.iter().find(|s| s.at == node.span)
     }
 
     /// The text a node was read from, as written (quotes and escapes included). For rendered

@@ -11,7 +11,6 @@ use super::build::{Builder, Overlay};
 use super::envsubst::{self, Outcome};
 use super::generate::base64_decode;
 use super::{Problem, RObject, Substitution};
-use crate::diagnostics::Seg;
 use crate::index::ownership::Tree;
 use crate::index::{paths, Doc, DocId, Role};
 use crate::model::flux::FluxKustomization;
@@ -579,9 +578,8 @@ fn substitute_object(o: &mut RObject, vars: &Vars, problems: &mut Vec<Problem>) 
     let lookup = |name: &str| vars.known.get(name).map(|v| v.value.clone());
     let may_be = |name: &str| vars.incomplete && !vars.known.contains_key(name);
     let mut unknown = false;
-    let mut path = Vec::new();
     let mut subs = Vec::new();
-    walk(&mut o.root, &mut path, &mut |node, path| {
+    walk(&mut o.root, &mut |node| {
         let Some(s) = node.as_scalar() else { return };
         // `$$` alone is substituted too: Flux turns it into `$` (SQL dollar quoting suffers).
         if !envsubst::has_vars(&s.text) && !envsubst::has_dollar_escapes(&s.text) {
@@ -594,7 +592,7 @@ fn substitute_object(o: &mut RObject, vars: &Vars, problems: &mut Vec<Problem>) 
                 let style = s.style;
                 *node = replacement(&new, style, node.span, node.tag.clone());
                 subs.push(Substitution {
-                    path: path.to_vec(),
+                    at: node.span,
                     vars: uses
                         .into_iter()
                         .map(|u| {
@@ -683,21 +681,18 @@ fn simple_plain(text: &str) -> bool {
         })
 }
 
-fn walk(node: &mut Node, path: &mut Vec<Seg>, f: &mut dyn FnMut(&mut Node, &[Seg])) {
+/// Calls `f` on every scalar value (mapping keys are left as written).
+fn walk(node: &mut Node, f: &mut dyn FnMut(&mut Node)) {
     match &mut node.kind {
-        NodeKind::Scalar(_) => f(node, path),
+        NodeKind::Scalar(_) => f(node),
         NodeKind::Seq(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                path.push(Seg::Index(i));
-                walk(item, path, f);
-                path.pop();
+            for item in items.iter_mut() {
+                walk(item, f);
             }
         }
         NodeKind::Map(entries) => {
             for e in entries.iter_mut() {
-                path.push(Seg::Key(e.key.as_str().unwrap_or("").into()));
-                walk(&mut e.value, path, f);
-                path.pop();
+                walk(&mut e.value, f);
             }
         }
     }

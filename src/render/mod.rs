@@ -15,7 +15,6 @@ pub mod patch;
 pub mod select;
 pub mod transform;
 
-use crate::diagnostics::Seg;
 use crate::index::{Doc, DocId};
 use crate::source::{FileId, SourceMap, Span};
 use crate::yaml::{self, Kind, Node};
@@ -35,7 +34,9 @@ pub struct RObject {
 
 #[derive(Debug, Clone)]
 pub struct Substitution {
-    pub path: Vec<Seg>,
+    /// The substituted value's span (it keeps the span of the `${…}` text). Spans, not paths,
+    /// identify values: there is one record per substituted value of every rendered object.
+    pub at: Span,
     pub vars: Vec<(String, Option<Span>)>,
 }
 

@@ -17,7 +17,7 @@ use crate::model::flux::FluxKustomization;
 use crate::model::value::text;
 use crate::model::{Header, Kind, Val};
 use crate::source::Span;
-use crate::yaml::{self, Kind as NodeKind, Node, Scalar, Style};
+use crate::yaml::{self, Kind as NodeKind, Node, Scalar, Style, Tag};
 
 pub const SUBSTITUTE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/substitute";
 
@@ -618,7 +618,7 @@ fn substitute_object(o: &mut RObject, vars: &Vars, problems: &mut Vec<Problem>) 
 
 /// The node a substituted scalar becomes: Flux substitutes text and parses the result as YAML,
 /// so a plain scalar may turn into a number, a list or a mapping. Spans stay on the `${…}`.
-fn replacement(new: &str, style: Style, span: Span, tag: Option<Box<str>>) -> Node {
+fn replacement(new: &str, style: Style, span: Span, tag: Option<Tag>) -> Node {
     if style == Style::Plain && simple_plain(new) {
         // Text YAML can only read as one plain scalar of itself: no parser needed.
         return Node {

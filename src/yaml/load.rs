@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use granit_parser::{Event, Parser, ScalarStyle, Span as GSpan};
 
-use super::tree::{Entry, Kind, Node, Scalar, Style};
+use super::tree::{Entry, Kind, Node, Scalar, Style, Tag};
 use crate::source::{FileId, Span};
 
 /// Upper bound on nodes that aliases may copy into one file's trees. Real manifests alias small
@@ -59,13 +59,13 @@ pub struct Comment {
 enum Frame {
     Seq {
         start: Span,
-        tag: Option<Box<str>>,
+        tag: Option<Tag>,
         anchor: usize,
         base: usize,
     },
     Map {
         start: Span,
-        tag: Option<Box<str>>,
+        tag: Option<Tag>,
         anchor: usize,
         base: usize,
         key: Option<Node>,
@@ -295,7 +295,7 @@ impl Builder {
             Event::Scalar(text, style, anchor, tag) => {
                 let node = Node {
                     span,
-                    tag: tag.map(|t| t.original().into_boxed_str()),
+                    tag: tag.map(|t| Tag::from(t.original().as_str())),
                     kind: Kind::Scalar(Scalar {
                         text: compact_str::CompactString::from(text),
                         style: match style {
@@ -330,13 +330,13 @@ impl Builder {
             }
             Event::SequenceStart(_, anchor, tag) => self.stack.push(Frame::Seq {
                 start: span,
-                tag: tag.map(|t| t.original().into_boxed_str()),
+                tag: tag.map(|t| Tag::from(t.original().as_str())),
                 anchor,
                 base: self.items.len(),
             }),
             Event::MappingStart(_, anchor, tag) => self.stack.push(Frame::Map {
                 start: span,
-                tag: tag.map(|t| t.original().into_boxed_str()),
+                tag: tag.map(|t| Tag::from(t.original().as_str())),
                 anchor,
                 base: self.entries.len(),
                 key: None,

@@ -4,7 +4,7 @@ pub mod load;
 pub mod tree;
 
 pub use load::{load, Comment, LoadedDoc, LoadedFile, YamlError};
-pub use tree::{Entry, Kind, Node, Scalar, Style};
+pub use tree::{Entry, Kind, Node, Scalar, Style, Tag};
 
 /// The first document of `text`, for unit tests (panics when there is none).
 #[cfg(test)]

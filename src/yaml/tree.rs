@@ -8,8 +8,27 @@ use crate::source::Span;
 pub struct Node {
     pub span: Span,
     /// Explicit tag as written (`!secret`, `!!str`), if any.
-    pub tag: Option<Box<str>>,
+    pub tag: Option<Tag>,
     pub kind: Kind,
+}
+
+/// A tag as written. Tags are rare, so it sits behind one thin pointer: a node is 8 bytes
+/// smaller than with a `Box<str>` in place, across millions of nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag(Box<Box<str>>);
+
+impl std::ops::Deref for Tag {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Tag {
+    fn from(s: &str) -> Tag {
+        Tag(Box::new(s.into()))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -150,3 +169,7 @@ impl Scalar {
         t.parse::<i64>().ok()
     }
 }
+
+// Trees are most of a run's memory: keep a node at 56 bytes (a mapping entry at 112).
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Node>() == 56);

@@ -597,7 +597,7 @@ fn substitute_object(o: &mut RObject, vars: &Vars, problems: &mut Vec<Problem>) 
                         .into_iter()
                         .map(|u| {
                             let at = vars.known.get(&u.name).and_then(|v| v.at);
-                            (u.name, at)
+                            (u.name.into(), at)
                         })
                         .collect(),
                 });

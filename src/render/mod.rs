@@ -37,7 +37,8 @@ pub struct Substitution {
     /// The substituted value's span (it keeps the span of the `${…}` text). Spans, not paths,
     /// identify values: there is one record per substituted value of every rendered object.
     pub at: Span,
-    pub vars: Vec<(String, Option<Span>)>,
+    /// Each variable used, and where it was defined. Names are short and sit inline.
+    pub vars: Box<[(compact_str::CompactString, Option<Span>)]>,
 }
 
 impl RObject {

@@ -153,11 +153,11 @@ fn roots_in_different_directories_are_different_clusters() {
             ("apps/x.yaml", cm("x", Some("n"))),
         ],
     );
-    let contexts: BTreeSet<Vec<u32>> = index
+    let contexts: BTreeSet<Option<u32>> = index
         .instances
         .iter()
         .filter(|i| i.owner.is_some())
-        .map(|i| i.contexts.clone())
+        .map(|i| i.context)
         .collect();
     assert_eq!(contexts.len(), 2, "{contexts:?}");
 }

@@ -60,8 +60,8 @@ pub struct Instance {
     pub doc: DocId,
     pub owner: Option<DocId>,
     pub namespace: Option<NameVal>,
-    /// Cluster contexts (see [`ownership`]); empty for objects no Flux Kustomization applies.
-    pub contexts: Vec<u32>,
+    /// Cluster context (see [`ownership`]); none for objects no Flux Kustomization applies.
+    pub context: Option<u32>,
 }
 
 /// A YAML syntax problem (or non-UTF-8 text) in a file that matters to Kubernetes.
@@ -282,7 +282,7 @@ impl Index {
                     doc: *d,
                     owner: Some(b.ks),
                     namespace: namespace.clone(),
-                    contexts: vec![b.group],
+                    context: Some(b.group),
                 });
             }
             self.ownership.applies.insert(b.ks, applied);
@@ -293,7 +293,7 @@ impl Index {
                 doc: d,
                 owner: None,
                 namespace: self.doc_namespace(d),
-                contexts: Vec::new(),
+                context: None,
             });
         }
         for (i, doc) in self.docs.iter().enumerate().take(base as usize) {
@@ -302,7 +302,7 @@ impl Index {
                     doc: i as DocId,
                     owner: None,
                     namespace: doc.header.as_ref().and_then(|h| h.namespace.clone()),
-                    contexts: Vec::new(),
+                    context: None,
                 });
             }
         }
@@ -551,7 +551,7 @@ impl Index {
                 if x.owner.is_none() && y.owner.is_none() {
                     true
                 } else {
-                    x.contexts.iter().any(|c| y.contexts.contains(c))
+                    x.context.is_some() && x.context == y.context
                 }
             }
             _ => false,

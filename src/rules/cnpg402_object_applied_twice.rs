@@ -32,7 +32,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         let Some((_, identity)) = applied(index, id as InstId) else {
             continue;
         };
-        for &c in &inst.contexts {
+        if let Some(c) = inst.context {
             keyed.push((hasher.hash_one((c, identity)), c, id as InstId));
         }
     }

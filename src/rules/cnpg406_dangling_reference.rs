@@ -131,7 +131,7 @@ fn dependencies(ctx: &mut Ctx<'_>) {
     for (inst, i, _) in index.instances_of(Kind::FluxKustomization) {
         let Some(name) = index.name(inst) else { continue };
         names.entry(name).or_default().push(index.namespace(inst));
-        let context = i.contexts.first().copied().or_else(|| roots.get(&i.doc).copied());
+        let context = i.context.or_else(|| roots.get(&i.doc).copied());
         let key = Key {
             context,
             namespace: index.namespace(inst).unwrap_or("").to_string(),

@@ -249,13 +249,13 @@ impl Resolver<'_> {
         let h = self.index.doc(i.doc)?.header.as_ref()?;
         let show = |v: &Option<NameVal>| {
             v.as_ref().map(|n| match n {
-                NameVal::Known(s) => s.clone(),
+                NameVal::Known(s) => s.to_string(),
                 NameVal::Unknown => "<unresolved>".to_string(),
             })
         };
         Some(ObjectRef {
-            api_version: h.api_version.clone(),
-            kind: h.kind_name.clone(),
+            api_version: h.api_version.to_string(),
+            kind: h.kind_name.to_string(),
             namespace: show(&i.namespace),
             name: show(&h.name),
         })

@@ -8,6 +8,8 @@ pub mod paths;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+use compact_str::CompactString;
+
 use crate::discover::IoProblem;
 use crate::infra::{self, InfraFacts};
 use crate::load::{Loaded, Parsed};
@@ -86,8 +88,8 @@ pub struct Index {
     pub templates_skipped: usize,
     /// YAML comments per file (indexed by file id), for inline suppressions.
     pub comments: Vec<Vec<crate::yaml::Comment>>,
-    by_name: HashMap<(Kind, String, String), Vec<InstId>>,
-    by_namespace: HashMap<(Kind, String), Vec<InstId>>,
+    by_name: HashMap<(Kind, CompactString, CompactString), Vec<InstId>>,
+    by_namespace: HashMap<(Kind, CompactString), Vec<InstId>>,
     by_kind: HashMap<Kind, Vec<InstId>>,
     /// Every directory that holds a file read (ancestors included).
     dirs: HashSet<String>,
@@ -420,7 +422,7 @@ impl Index {
             let ns = match &inst.namespace {
                 Some(NameVal::Known(n)) => n.clone(),
                 Some(NameVal::Unknown) => continue,
-                None => String::new(),
+                None => CompactString::default(),
             };
             // Namespace lookups include objects whose name is still a placeholder.
             self.by_namespace
@@ -561,7 +563,7 @@ impl Index {
     /// Instances of `kind` named `name` in `namespace` that pair with `near`.
     pub fn find(&self, kind: Kind, namespace: &str, name: &str, near: InstId) -> Vec<InstId> {
         self.by_name
-            .get(&(kind, namespace.to_string(), name.to_string()))
+            .get(&(kind, namespace.into(), name.into()))
             .map(|v| {
                 v.iter()
                     .copied()
@@ -585,7 +587,7 @@ impl Index {
                 .any(|((k, _, n), v)| *k == kind && n == name && !v.is_empty())
         } else {
             self.by_name
-                .get(&(kind, namespace.to_string(), name.to_string()))
+                .get(&(kind, namespace.into(), name.into()))
                 .is_some_and(|v| !v.is_empty())
         }
     }
@@ -593,7 +595,7 @@ impl Index {
     /// Instances of `kind` in `namespace` that pair with `near`.
     pub fn find_in_namespace(&self, kind: Kind, namespace: &str, near: InstId) -> Vec<InstId> {
         self.by_namespace
-            .get(&(kind, namespace.to_string()))
+            .get(&(kind, namespace.into()))
             .map(|v| {
                 v.iter()
                     .copied()

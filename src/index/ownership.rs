@@ -243,7 +243,7 @@ impl Build<'_, '_> {
         let doc = self.tree.docs.get(ks as usize)?;
         let view = FluxKustomization(&doc.root);
         let target_ns = view.target_namespace().map(|t| match t.value {
-            Val::Known(s) => NameVal::Known(s.to_string()),
+            Val::Known(s) => NameVal::Known(s.into()),
             Val::Unknown => NameVal::Unknown,
         });
         let dir = match view.path().map(|p| p.value) {
@@ -370,7 +370,7 @@ impl Build<'_, '_> {
             // The outermost namespace wins: kustomize applies the parent's transformer last.
             let ns = ns.clone().or_else(|| {
                 k.namespace().map(|n| match n.value {
-                    Val::Known(s) => NameVal::Known(s.to_string()),
+                    Val::Known(s) => NameVal::Known(s.into()),
                     Val::Unknown => NameVal::Unknown,
                 })
             });

@@ -3,6 +3,7 @@
 
 use super::value::{text, Val};
 use crate::yaml::Node;
+use compact_str::CompactString;
 
 pub const CNPG_GROUP: &str = "postgresql.cnpg.io";
 pub const BARMAN_GROUP: &str = "barmancloud.cnpg.io";
@@ -50,9 +51,11 @@ impl Kind {
 /// What a document says about itself in `apiVersion`, `kind` and `metadata`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
-    pub api_version: String,
-    pub group: String,
-    pub kind_name: String,
+    // Inline up to 24 bytes, which identities nearly always are: every document and every
+    // rendered object has a header, and the index keys its maps with these names.
+    pub api_version: CompactString,
+    pub group: CompactString,
+    pub kind_name: CompactString,
     pub kind: Kind,
     /// `None` when absent; `Some(Val::Unknown)` when it is a placeholder.
     pub name: Option<NameVal>,
@@ -61,7 +64,7 @@ pub struct Header {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NameVal {
-    Known(String),
+    Known(CompactString),
     Unknown,
 }
 
@@ -78,14 +81,14 @@ impl Header {
     /// Reads the header of a document; `None` for documents that are not Kubernetes objects
     /// (no string `apiVersion` and `kind`).
     pub fn read(root: &Node) -> Option<Header> {
-        let api_version = root.get("apiVersion")?.as_str()?.trim().to_string();
-        let kind_name = root.get("kind")?.as_str()?.trim().to_string();
+        let api_version = CompactString::from(root.get("apiVersion")?.as_str()?.trim());
+        let kind_name = CompactString::from(root.get("kind")?.as_str()?.trim());
         if api_version.is_empty() || kind_name.is_empty() {
             return None;
         }
         let group = match api_version.rsplit_once('/') {
-            Some((g, _)) => g.to_string(),
-            None => String::new(),
+            Some((g, _)) => CompactString::from(g),
+            None => CompactString::default(),
         };
         let kind = Kind::classify(&group, &kind_name);
         let meta = root.get("metadata");
@@ -93,7 +96,7 @@ impl Header {
             meta.and_then(|m| m.get(key))
                 .and_then(text)
                 .map(|v| match v {
-                    Val::Known(s) => NameVal::Known(s.to_string()),
+                    Val::Known(s) => NameVal::Known(s.into()),
                     Val::Unknown => NameVal::Unknown,
                 })
         };

@@ -172,7 +172,7 @@ pub fn render_all(
                             ns_of(&doc.root),
                             doc.header
                                 .as_ref()
-                                .map_or(String::new(), |h| h.kind_name.clone()),
+                                .map_or(String::new(), |h| h.kind_name.to_string()),
                             name_of(&doc.root),
                         ),
                         id,

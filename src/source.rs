@@ -48,34 +48,38 @@ pub struct SourceFile {
     /// Path relative to the repository root, with `/` separators.
     pub repo_path: String,
     pub text: String,
-    line_starts: Vec<u32>,
+    /// Where each line starts, computed on first use: most files of a large repository never
+    /// have a position shown.
+    line_starts: std::sync::OnceLock<Box<[u32]>>,
 }
 
 impl SourceFile {
     pub fn new(path: PathBuf, repo_path: String, text: String) -> SourceFile {
-        let mut line_starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(clamp_u32(i + 1));
-            }
-        }
         SourceFile {
             path,
             repo_path,
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| clamp_u32(i + 1)))
+                .collect()
+        })
     }
 
     /// Line and column of a byte offset. Offsets inside a multi-byte character or past the end
     /// are clamped rather than trusted, since spans may come from any stage.
     pub fn line_col(&self, offset: u32) -> LineCol {
         let offset = (offset as usize).min(self.text.len());
-        let line_idx = self
-            .line_starts
+        let line_starts = self.line_starts();
+        let line_idx = line_starts
             .partition_point(|&s| s as usize <= offset)
             .saturating_sub(1);
-        let line_start = self.line_starts.get(line_idx).copied().unwrap_or(0) as usize;
+        let line_start = line_starts.get(line_idx).copied().unwrap_or(0) as usize;
         let prefix = self.text.get(line_start..offset).unwrap_or_else(|| {
             // Offset inside a code point: count up to the previous boundary.
             let mut o = offset;
@@ -92,13 +96,13 @@ impl SourceFile {
 
     /// Byte offset where a 1-based line starts.
     pub fn line_start(&self, line: u32) -> Option<usize> {
-        self.line_starts
+        self.line_starts()
             .get((line as usize).checked_sub(1)?)
             .map(|&s| s as usize)
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     /// The text of a 1-based line without its line break.

@@ -1,5 +1,6 @@
 //! The whole pipeline (load, render, schema, every rule, every report format) on a repository
-//! of one file whose bytes are the input. No internal error may come out of it.
+//! of one file whose bytes are the input. No internal error may come out of it, and lean
+//! linting (handed-over trees, trimmed workloads) must report what a full run reports.
 #![no_main]
 
 use std::path::PathBuf;
@@ -42,9 +43,29 @@ fuzz_target!(|data: &[u8]| {
         root: dir,
         notes: &notes,
     };
+    let mut json = Vec::new();
     for format in [Format::Human, Format::Json, Format::Sarif, Format::Github, Format::Concise] {
         let mut out = Vec::new();
         report::write(format, &report, &Style { color: false, width: 100 }, &mut out)
             .expect("report to memory");
+        if format == Format::Json {
+            json = out;
+        }
     }
+    let full = lint(&LintOptions { lean: false, ..opts }, &Config::default(), &rules);
+    let full_report = Report {
+        diagnostics: &full.diagnostics,
+        summary: &full.summary,
+        sources: &full.index.sources,
+        root: dir,
+        notes: &notes,
+    };
+    let mut full_json = Vec::new();
+    report::write(Format::Json, &full_report, &Style { color: false, width: 100 }, &mut full_json)
+        .expect("report to memory");
+    assert_eq!(
+        String::from_utf8_lossy(&json),
+        String::from_utf8_lossy(&full_json),
+        "lean linting changed the report"
+    );
 });

@@ -221,8 +221,9 @@ impl Index {
 
     /// Renders every Flux Kustomization and makes its objects the index's instances; objects no
     /// Kustomization applies stay instances of their own.
-    /// With `lean`, rendered objects of kinds no rule reads beyond their metadata keep only
-    /// that (see [`crate::render::lean`]).
+    /// With `lean`, builds own the source trees of the objects they apply (see
+    /// [`crate::render::handover`]), and rendered objects of kinds no rule reads beyond their
+    /// metadata keep only that (see [`crate::render::lean`]).
     fn render(&mut self, lean: bool) {
         let base = self.docs.len() as DocId;
         // Linting reads applied objects, not their sources: builds may own the source trees.

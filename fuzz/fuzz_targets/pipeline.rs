@@ -3,11 +3,11 @@
 //! linting (handed-over trees, trimmed workloads) must report what a full run reports.
 #![no_main]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use cnpg_lint::config::Config;
-use cnpg_lint::pipeline::{lint, LintOptions};
+use cnpg_lint::pipeline::{lint, LintOptions, LintResult};
 use cnpg_lint::report::{self, Format, Report, Style};
 use cnpg_lint::rules::RULES;
 use libfuzzer_sys::fuzz_target;
@@ -22,6 +22,29 @@ fn repo() -> &'static PathBuf {
     })
 }
 
+/// A run's report in one format, written to memory.
+fn write(result: &LintResult, dir: &Path, format: Format) -> Vec<u8> {
+    let report = Report {
+        diagnostics: &result.diagnostics,
+        summary: &result.summary,
+        sources: &result.index.sources,
+        root: dir,
+        notes: &[],
+    };
+    let mut out = Vec::new();
+    report::write(
+        format,
+        &report,
+        &Style {
+            color: false,
+            width: 100,
+        },
+        &mut out,
+    )
+    .expect("report to memory");
+    out
+}
+
 fuzz_target!(|data: &[u8]| {
     let dir = repo();
     std::fs::write(dir.join("input.yaml"), data).expect("write input");
@@ -34,35 +57,33 @@ fuzz_target!(|data: &[u8]| {
         lean: true,
     };
     let result = lint(&opts, &Config::default(), &rules);
-    assert!(result.internal_errors.is_empty(), "{:?}", result.internal_errors);
-    let notes = Vec::new();
-    let report = Report {
-        diagnostics: &result.diagnostics,
-        summary: &result.summary,
-        sources: &result.index.sources,
-        root: dir,
-        notes: &notes,
-    };
+    assert!(
+        result.internal_errors.is_empty(),
+        "{:?}",
+        result.internal_errors
+    );
     let mut json = Vec::new();
-    for format in [Format::Human, Format::Json, Format::Sarif, Format::Github, Format::Concise] {
-        let mut out = Vec::new();
-        report::write(format, &report, &Style { color: false, width: 100 }, &mut out)
-            .expect("report to memory");
+    for format in [
+        Format::Human,
+        Format::Json,
+        Format::Sarif,
+        Format::Github,
+        Format::Concise,
+    ] {
+        let out = write(&result, dir, format);
         if format == Format::Json {
             json = out;
         }
     }
-    let full = lint(&LintOptions { lean: false, ..opts }, &Config::default(), &rules);
-    let full_report = Report {
-        diagnostics: &full.diagnostics,
-        summary: &full.summary,
-        sources: &full.index.sources,
-        root: dir,
-        notes: &notes,
-    };
-    let mut full_json = Vec::new();
-    report::write(Format::Json, &full_report, &Style { color: false, width: 100 }, &mut full_json)
-        .expect("report to memory");
+    let full = lint(
+        &LintOptions {
+            lean: false,
+            ..opts
+        },
+        &Config::default(),
+        &rules,
+    );
+    let full_json = write(&full, dir, Format::Json);
     assert_eq!(
         String::from_utf8_lossy(&json),
         String::from_utf8_lossy(&full_json),

@@ -57,7 +57,7 @@ pub fn check_all(index: &Index) -> (Vec<Issue>, Vec<IoProblem>) {
                         .and_then(|d| index.sources.get(d.file))
                         .map_or_else(String::new, |f| f.repo_path.clone()),
                     message: format!(
-                        "internal error while validating an object against its schema ({});                          please report it",
+                        "internal error while validating an object against its schema ({}); please report it",
                         crate::diagnostics::panic_message(panic.as_ref())
                     ),
                 })

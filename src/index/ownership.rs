@@ -149,14 +149,29 @@ pub fn compute(tree: &Tree<'_>) -> Ownership {
             .map(|f| f.repo_path.as_str())
             .unwrap_or("")
     };
+    let mut by_dir: HashMap<&str, Vec<DocId>> = HashMap::new();
+    for (ks, dir) in &ks_dirs {
+        by_dir.entry(dir.as_str()).or_default().push(*ks);
+    }
+    // Whether another Kustomization's path holds this file: the file or one of its directories.
+    let inside_other = |doc: DocId| {
+        let mut at = file_of(doc);
+        loop {
+            if by_dir
+                .get(at)
+                .is_some_and(|ks| ks.iter().any(|&other| other != doc))
+            {
+                return true;
+            }
+            if at.is_empty() {
+                return false;
+            }
+            at = paths::parent(at);
+        }
+    };
     own.roots = roots
         .into_iter()
-        .filter(|(doc, _)| {
-            let file = file_of(*doc);
-            !ks_dirs
-                .iter()
-                .any(|(other, dir)| other != doc && paths::is_within(file, dir))
-        })
+        .filter(|&(doc, _)| !inside_other(doc))
         .collect();
     own
 }
@@ -440,89 +455,178 @@ pub fn topmost_kustomization_dir<'p>(tree: &Tree<'_>, top: &str, dir: &'p str) -
 
 /// Groups Flux Kustomizations by the roots that reach them. A root is a Kustomization that no
 /// other one applies (one that applies itself, as Flux's bootstrap Kustomization does, still
-/// counts). Roots declared in the same directory are taken to belong to one cluster.
+/// counts). Roots declared in the same directory, or of which one reaches the other, are taken to
+/// belong to one cluster; a group's id is the position of its first root.
+///
+/// Linear in the Kustomizations and what applies them, plus the size of the answer: a file of
+/// thousands of Kustomizations must not cost a comparison of every pair.
 fn contexts(
     tree: &Tree<'_>,
     flux_docs: &[DocId],
     applies: &BTreeMap<DocId, Vec<(DocId, Option<NameVal>)>>,
 ) -> (ContextMap, Vec<(DocId, u32)>) {
-    let is_ks: HashSet<DocId> = flux_docs.iter().copied().collect();
-    let mut children: HashMap<DocId, Vec<DocId>> = HashMap::new();
-    let mut parents: HashMap<DocId, Vec<DocId>> = HashMap::new();
-    for (&ks, applied) in applies {
+    let pos: HashMap<DocId, usize> = flux_docs.iter().enumerate().map(|(i, &d)| (d, i)).collect();
+    let n = flux_docs.len();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    // Applied by something that is not one of these Kustomizations: never a root.
+    let mut applied_from_outside = vec![false; n];
+    for (ks, applied) in applies {
+        let from = pos.get(ks).copied();
         for (d, _) in applied {
-            if is_ks.contains(d) {
-                children.entry(ks).or_default().push(*d);
-                parents.entry(*d).or_default().push(ks);
-            }
-        }
-    }
-    let reach = |from: DocId| -> HashSet<DocId> {
-        let mut seen = HashSet::from([from]);
-        let mut queue = VecDeque::from([from]);
-        while let Some(n) = queue.pop_front() {
-            for &c in children.get(&n).map(Vec::as_slice).unwrap_or(&[]) {
-                if seen.insert(c) {
-                    queue.push_back(c);
+            let Some(&c) = pos.get(d) else { continue };
+            match from {
+                Some(k) => {
+                    children[k].push(c);
+                    parents[c].push(k);
                 }
+                None => applied_from_outside[c] = true,
             }
         }
-        seen
-    };
-    let mut roots: Vec<(DocId, HashSet<DocId>)> = Vec::new();
-    for &ks in flux_docs {
-        let r = reach(ks);
-        let ps = parents.get(&ks).map(Vec::as_slice).unwrap_or(&[]);
-        if ps.iter().all(|p| r.contains(p)) {
-            roots.push((ks, r));
-        }
     }
-    // Union roots that reach each other (a cycle) or live in the same directory.
-    let dir_of = |d: DocId| {
-        tree.docs
-            .get(d as usize)
-            .and_then(|doc| tree.sources.get(doc.file))
-            .map(|s| paths::parent(&s.repo_path).to_string())
-            .unwrap_or_default()
-    };
+    // A parent reachable from its child shares the child's strongly connected component.
+    let comp = components(&children);
+    let roots: Vec<usize> = (0..n)
+        .filter(|&k| !applied_from_outside[k] && parents[k].iter().all(|&p| comp[p] == comp[k]))
+        .collect();
     let mut group: Vec<usize> = (0..roots.len()).collect();
+    // Every set is linked under its smallest member, so a group's id does not depend on the
+    // order of the unions.
     fn find(g: &mut [usize], i: usize) -> usize {
         let mut r = i;
         while g[r] != r {
             r = g[r];
         }
-        g[i] = r;
+        let mut c = i;
+        while g[c] != r {
+            let next = g[c];
+            g[c] = r;
+            c = next;
+        }
         r
     }
-    for i in 0..roots.len() {
-        for j in (i + 1)..roots.len() {
-            let same = roots[i].1.contains(&roots[j].0) || dir_of(roots[i].0) == dir_of(roots[j].0);
-            if same {
-                let (a, b) = (find(&mut group, i), find(&mut group, j));
-                group[a.max(b)] = a.min(b);
+    fn union(g: &mut [usize], a: usize, b: usize) {
+        let (a, b) = (find(g, a), find(g, b));
+        g[a.max(b)] = a.min(b);
+    }
+    let dir_of = |k: usize| {
+        tree.docs
+            .get(flux_docs[k] as usize)
+            .and_then(|doc| tree.sources.get(doc.file))
+            .map_or("", |s| paths::parent(&s.repo_path))
+    };
+    // The first root of each directory and of each component that holds a root.
+    let mut first_in_dir: HashMap<&str, usize> = HashMap::new();
+    let mut first_in_comp: HashMap<usize, usize> = HashMap::new();
+    for (i, &k) in roots.iter().enumerate() {
+        let d = *first_in_dir.entry(dir_of(k)).or_insert(i);
+        union(&mut group, i, d);
+        let c = *first_in_comp.entry(comp[k]).or_insert(i);
+        union(&mut group, i, c);
+    }
+    // What each component with a root reaches. A walk stops at another such component: that one
+    // joins the group, and its own walk covers what lies beyond.
+    let mut reached: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut stamp = vec![usize::MAX; n];
+    let mut queue = VecDeque::new();
+    for (i, &k) in roots.iter().enumerate() {
+        if first_in_comp.get(&comp[k]) != Some(&i) {
+            continue;
+        }
+        stamp[k] = i;
+        queue.push_back(k);
+        while let Some(v) = queue.pop_front() {
+            reached[v].push(i);
+            for &c in &children[v] {
+                if stamp[c] == i {
+                    continue;
+                }
+                stamp[c] = i;
+                match first_in_comp.get(&comp[c]) {
+                    Some(&j) if comp[c] != comp[k] => union(&mut group, i, j),
+                    _ => queue.push_back(c),
+                }
             }
         }
     }
-    let mut out: HashMap<DocId, Vec<u32>> = HashMap::new();
-    for (i, (_, reached)) in roots.iter().enumerate() {
-        let g = find(&mut group, i) as u32;
-        for &ks in reached {
-            let v = out.entry(ks).or_default();
-            if !v.contains(&g) {
-                v.push(g);
-            }
+    let mut out: ContextMap = HashMap::new();
+    for (k, firsts) in reached.into_iter().enumerate() {
+        if firsts.is_empty() {
+            continue;
         }
+        let mut ids: Vec<u32> = firsts
+            .into_iter()
+            .map(|i| find(&mut group, i) as u32)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        out.insert(flux_docs[k], ids);
     }
-    for v in out.values_mut() {
-        v.sort_unstable();
-    }
-    let mut root_list: Vec<(DocId, u32)> = Vec::new();
-    for (i, (doc, _)) in roots.iter().enumerate() {
-        let g = find(&mut group, i) as u32;
-        root_list.push((*doc, g));
-    }
+    let mut root_list: Vec<(DocId, u32)> = roots
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| (flux_docs[k], find(&mut group, i) as u32))
+        .collect();
     root_list.sort_unstable();
     (out, root_list)
+}
+
+/// The strongly connected component of each node (Tarjan's algorithm, without recursion: a
+/// chain of thousands of Kustomizations must not exhaust the stack).
+fn components(children: &[Vec<usize>]) -> Vec<usize> {
+    const UNSEEN: usize = usize::MAX;
+    let n = children.len();
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut comp = vec![UNSEEN; n];
+    let mut stack = Vec::new();
+    let mut calls: Vec<(usize, usize)> = Vec::new();
+    let (mut next_index, mut next_comp) = (0, 0);
+    for start in 0..n {
+        if index[start] != UNSEEN {
+            continue;
+        }
+        index[start] = next_index;
+        low[start] = next_index;
+        next_index += 1;
+        stack.push(start);
+        on_stack[start] = true;
+        calls.push((start, 0));
+        while let Some(&(v, i)) = calls.last() {
+            if let Some(&w) = children[v].get(i) {
+                if let Some(top) = calls.last_mut() {
+                    top.1 += 1;
+                }
+                if index[w] == UNSEEN {
+                    index[w] = next_index;
+                    low[w] = next_index;
+                    next_index += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    calls.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            calls.pop();
+            if let Some(&(u, _)) = calls.last() {
+                low[u] = low[u].min(low[v]);
+            }
+            if low[v] == index[v] {
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    comp[w] = next_comp;
+                    if w == v {
+                        break;
+                    }
+                }
+                next_comp += 1;
+            }
+        }
+    }
+    comp
 }
 
 /// Context ids per Flux Kustomization document.

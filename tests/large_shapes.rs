@@ -1,0 +1,117 @@
+//! Repository shapes whose size once cost quadratic work: thousands of Flux Kustomizations in
+//! one file or on one path, long chains of them, and clusters that share a namespace. These
+//! tests check the answers at sizes where a per-pair algorithm shows; how long they take is
+//! measured with the benchmark (`scripts/bench.sh`), not asserted here.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use cnpg_lint::index::Index;
+
+fn ks(name: &str, path: &str) -> String {
+    format!(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: {path}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+    )
+}
+
+fn cm(name: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: n\ndata:\n  a: b\n")
+}
+
+fn index_of(name: &str, files: Vec<(String, String)>) -> Index {
+    let dir = common::scratch(name);
+    common::write_repo(&dir, &files);
+    common::run(&dir, &[]).index
+}
+
+/// Contexts of the objects that Flux Kustomizations apply.
+fn applied_contexts(index: &Index) -> BTreeSet<Option<u32>> {
+    index
+        .instances
+        .iter()
+        .filter(|i| i.owner.is_some())
+        .map(|i| i.context)
+        .collect()
+}
+
+#[test]
+fn a_long_chain_of_kustomizations_is_one_cluster() {
+    // root -> k1 -> k2 -> ... : each Kustomization's path holds the next one's file.
+    const DEPTH: usize = 5_000;
+    let mut files = vec![("flux/root.yaml".to_string(), ks("k0", "./chain/0"))];
+    for i in 0..DEPTH {
+        let next = i + 1;
+        let content = if next == DEPTH {
+            cm("end")
+        } else {
+            ks(&format!("k{next}"), &format!("./chain/{next}"))
+        };
+        files.push((format!("chain/{i}/object.yaml"), content));
+    }
+    let index = index_of("shape-chain", files);
+    assert_eq!(
+        index.ownership.roots.len(),
+        1,
+        "{:?}",
+        index.ownership.roots
+    );
+    let contexts = applied_contexts(&index);
+    assert_eq!(contexts.len(), 1, "{contexts:?}");
+    // Every Kustomization of the chain and the ConfigMap at its end are applied.
+    assert_eq!(
+        index.instances.iter().filter(|i| i.owner.is_some()).count(),
+        DEPTH
+    );
+}
+
+#[test]
+fn roots_that_apply_each_other_are_one_cluster() {
+    // a's build includes the directory that declares b, and b's build includes a's directory:
+    // both are roots (neither has a parent outside their cycle), declared in different
+    // directories, and still one cluster.
+    let files = vec![
+        ("clusters/a/sync.yaml".to_string(), ks("a", "./clusters/a")),
+        (
+            "clusters/a/kustomization.yaml".to_string(),
+            "resources:\n  - sync.yaml\n  - ../../shared\n  - x.yaml\n".to_string(),
+        ),
+        ("clusters/a/x.yaml".to_string(), cm("x")),
+        (
+            "shared/kustomization.yaml".to_string(),
+            "resources:\n  - b.yaml\n".to_string(),
+        ),
+        ("shared/b.yaml".to_string(), ks("b", "./clusters/b")),
+        (
+            "clusters/b/kustomization.yaml".to_string(),
+            "resources:\n  - ../a\n  - y.yaml\n".to_string(),
+        ),
+        ("clusters/b/y.yaml".to_string(), cm("y")),
+    ];
+    let index = index_of("shape-cycle", files);
+    assert_eq!(
+        index.ownership.roots.len(),
+        2,
+        "{:?}",
+        index.ownership.roots
+    );
+    let contexts = applied_contexts(&index);
+    assert_eq!(contexts.len(), 1, "{contexts:?}");
+}
+
+#[test]
+fn thousands_of_roots_in_one_directory_are_one_cluster() {
+    // Roots declared in one directory belong to one cluster, whatever their number.
+    const N: usize = 3_000;
+    let docs: Vec<String> = (0..N)
+        .map(|i| ks(&format!("k{i}"), &format!("./apps/{i}")))
+        .collect();
+    let mut files = vec![("clusters/prod/all.yaml".to_string(), docs.join("---\n"))];
+    files.extend((0..N).map(|i| (format!("apps/{i}/cm.yaml"), cm(&format!("c{i}")))));
+    files.push(("clusters/dev/apps.yaml".to_string(), ks("dev", "./dev")));
+    files.push(("dev/cm.yaml".to_string(), cm("d")));
+    let index = index_of("shape-one-file", files);
+    assert_eq!(index.ownership.roots.len(), N + 1);
+    let contexts = applied_contexts(&index);
+    assert_eq!(contexts.len(), 2, "prod and dev: {contexts:?}");
+}

@@ -7,7 +7,10 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use cnpg_lint::config::Config;
+use cnpg_lint::engine::Ctx;
 use cnpg_lint::index::Index;
+use cnpg_lint::rules::RULES;
 
 fn ks(name: &str, path: &str) -> String {
     format!(
@@ -33,6 +36,18 @@ fn applied_contexts(index: &Index) -> BTreeSet<Option<u32>> {
         .filter(|i| i.owner.is_some())
         .map(|i| i.context)
         .collect()
+}
+
+/// The findings of one rule as it reports them, before the engine merges duplicates.
+fn raw_findings(index: &Index, code: &str) -> Vec<cnpg_lint::diagnostics::Finding> {
+    let rule = RULES
+        .iter()
+        .find(|r| r.meta.code == code)
+        .expect("rule exists");
+    let config = Config::default();
+    let mut ctx = Ctx::new(index, &config, rule.meta);
+    (rule.check)(&mut ctx);
+    ctx.into_findings()
 }
 
 #[test]
@@ -114,4 +129,35 @@ fn thousands_of_roots_in_one_directory_are_one_cluster() {
     assert_eq!(index.ownership.roots.len(), N + 1);
     let contexts = applied_contexts(&index);
     assert_eq!(contexts.len(), 2, "prod and dev: {contexts:?}");
+}
+
+#[test]
+fn clusters_sharing_a_namespace_are_matched_with_their_own_backups() {
+    // Many clusters in one namespace, each with a ScheduledBackup naming it, but one.
+    const N: usize = 300;
+    const MISSING: usize = 123;
+    let mut docs = Vec::new();
+    for i in 0..N {
+        docs.push(format!(
+            "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: db{i}\n  namespace: db\nspec:\n  instances: 1\n  storage:\n    size: 1Gi\n  plugins:\n    - name: barman-cloud.cloudnative-pg.io\n      isWALArchiver: true\n      parameters:\n        barmanObjectName: store\n"
+        ));
+        if i != MISSING {
+            docs.push(format!(
+                "apiVersion: postgresql.cnpg.io/v1\nkind: ScheduledBackup\nmetadata:\n  name: sb{i}\n  namespace: db\nspec:\n  schedule: \"0 0 0 * * *\"\n  method: plugin\n  pluginConfiguration:\n    name: barman-cloud.cloudnative-pg.io\n  cluster:\n    name: db{i}\n"
+            ));
+        }
+    }
+    let files = vec![
+        ("flux/apps.yaml".to_string(), ks("apps", "./apps")),
+        ("apps/all.yaml".to_string(), docs.join("---\n")),
+    ];
+    let index = index_of("shape-one-namespace", files);
+    let findings = raw_findings(&index, "CNPG110");
+    let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert!(
+        messages[0].contains(&format!("`db{MISSING}`")),
+        "{}",
+        messages[0]
+    );
 }

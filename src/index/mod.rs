@@ -104,7 +104,12 @@ pub struct Index {
     /// In a lean index, the source trees of applied objects, which their builds own (their
     /// documents here hold an empty mapping); see [`crate::render::handover`].
     handover: Option<crate::render::handover::Handover>,
+    /// Backups and ScheduledBackups by kind, namespace and the cluster their
+    /// `spec.cluster.name` names (`None`: a placeholder), built on first use.
+    backups_by_cluster: std::sync::OnceLock<BackupsByCluster>,
 }
+
+type BackupsByCluster = HashMap<(Kind, CompactString, Option<CompactString>), Vec<InstId>>;
 
 impl Index {
     pub fn build(root: PathBuf, loaded: Loaded, lean: bool) -> Index {
@@ -593,14 +598,45 @@ impl Index {
         }
     }
 
-    /// Instances of `kind` in `namespace` that pair with `near`.
-    pub fn find_in_namespace(&self, kind: Kind, namespace: &str, near: InstId) -> Vec<InstId> {
-        self.by_namespace
-            .get(&(kind, namespace.into()))
+    /// Instances of `kind` (ScheduledBackup or Backup) in `namespace` whose
+    /// `spec.cluster.name` is `cluster` (`None`: a placeholder) and that pair with `near`, in
+    /// instance order. Rules that match clusters with their backups call this once per cluster,
+    /// so it must not scan the namespace: thousands of clusters may share one.
+    pub fn backups_naming(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        cluster: Option<&str>,
+        near: InstId,
+    ) -> Vec<InstId> {
+        let map = self.backups_by_cluster.get_or_init(|| {
+            let mut map = BackupsByCluster::new();
+            for ((k, ns), insts) in &self.by_namespace {
+                if !matches!(k, Kind::ScheduledBackup | Kind::Backup) {
+                    continue;
+                }
+                for &i in insts {
+                    let Some(doc) = self.instance(i).and_then(|inst| self.doc(inst.doc)) else {
+                        continue;
+                    };
+                    let named = match crate::model::cnpg::BackupLike(&doc.root)
+                        .cluster_name()
+                        .map(|c| c.value)
+                    {
+                        Some(Val::Known(c)) => Some(CompactString::from(c)),
+                        Some(Val::Unknown) => None,
+                        None => continue,
+                    };
+                    map.entry((*k, ns.clone(), named)).or_default().push(i);
+                }
+            }
+            map
+        });
+        map.get(&(kind, namespace.into(), cluster.map(CompactString::from)))
             .map(|v| {
                 v.iter()
                     .copied()
-                    .filter(|&c| self.paired(near, c))
+                    .filter(|&b| self.paired(near, b))
                     .collect()
             })
             .unwrap_or_default()

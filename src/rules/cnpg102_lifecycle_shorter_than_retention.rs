@@ -134,7 +134,7 @@ fn backup_interval<'a>(
     let Some(ns) = index.namespace(cluster) else {
         return best;
     };
-    for sb in index.find_in_namespace(Kind::ScheduledBackup, ns, cluster) {
+    for sb in index.backups_naming(Kind::ScheduledBackup, ns, Some(cluster_name), cluster) {
         let Some(inst) = index.instance(sb) else {
             continue;
         };
@@ -142,10 +142,7 @@ fn backup_interval<'a>(
             continue;
         };
         let view = BackupLike(&doc.root);
-        if view.suspended()
-            || view.cluster_name().and_then(|c| c.value.known()) != Some(cluster_name)
-            || !writes_to(&view, method)
-        {
+        if view.suspended() || !writes_to(&view, method) {
             continue;
         }
         let Some(At { value: Val::Known(spec), node }) = view.schedule() else {

@@ -2,8 +2,9 @@
 
 use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
-use crate::model::cnpg::{BackupLike, Cluster};
-use crate::model::{Kind, NameVal, Val};
+use crate::index::InstId;
+use crate::model::cnpg::Cluster;
+use crate::model::{Kind, NameVal};
 
 pub const META: RuleMeta = RuleMeta {
     code: "CNPG110",
@@ -14,6 +15,11 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
+    let anywhere: Vec<InstId> = index
+        .instances_of(Kind::ScheduledBackup)
+        .filter(|(_, si, _)| matches!(si.namespace, Some(NameVal::Unknown)))
+        .map(|(s, _, _)| s)
+        .collect();
     for (inst, i, doc) in index.instances_of(Kind::Cluster) {
         // Whether a schedule is deployed beside a cluster is a property of a deployment: a file
         // that no Flux Kustomization applies (a sample, an archived cluster) has none.
@@ -33,25 +39,18 @@ pub fn check(ctx: &mut Ctx<'_>) {
         let (Some(name), Some(ns)) = (index.name(inst), index.namespace(inst)) else {
             continue;
         };
-        let mut unknown = false;
-        let mut found = false;
-        for sb in index.find_in_namespace(Kind::ScheduledBackup, ns, inst) {
-            let Some(d) = index.instance(sb).and_then(|s| index.doc(s.doc)) else {
-                continue;
-            };
-            match BackupLike(&d.root).cluster_name().map(|c| c.value) {
-                Some(Val::Known(c)) if c == name => found = true,
-                Some(Val::Unknown) => unknown = true,
-                _ => {}
-            }
-        }
-        // A ScheduledBackup whose namespace is a placeholder might be the one (asked last: it
-        // looks at every ScheduledBackup).
+        let found = !index
+            .backups_naming(Kind::ScheduledBackup, ns, Some(name), inst)
+            .is_empty();
+        let unknown = !index
+            .backups_naming(Kind::ScheduledBackup, ns, None, inst)
+            .is_empty();
+        // A ScheduledBackup whose namespace is a placeholder might be the one.
         if found
             || unknown
-            || index.instances_of(Kind::ScheduledBackup).any(|(s, si, _)| {
-                matches!(si.namespace, Some(NameVal::Unknown)) && index.paired(inst, s)
-            })
+            || anywhere
+                .iter()
+                .any(|&s| index.paired(inst, s))
         {
             continue;
         }

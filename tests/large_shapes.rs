@@ -132,6 +132,22 @@ fn thousands_of_roots_in_one_directory_are_one_cluster() {
 }
 
 #[test]
+fn kustomizations_sharing_a_path_report_the_object_once() {
+    // Each of N builds renders its own copy of the ConfigMap, and every copy points at the
+    // same written name: one finding naming all N owners, not N findings of N related each.
+    const N: usize = 200;
+    let docs: Vec<String> = (0..N).map(|i| ks(&format!("k{i}"), "./apps")).collect();
+    let files = vec![
+        ("clusters/prod/all.yaml".to_string(), docs.join("---\n")),
+        ("apps/cm.yaml".to_string(), cm("shared")),
+    ];
+    let index = index_of("shape-same-path", files);
+    let findings = raw_findings(&index, "CNPG402");
+    assert_eq!(findings.len(), 1, "{:#?}", findings.first());
+    assert_eq!(findings[0].related.len(), N);
+}
+
+#[test]
 fn clusters_sharing_a_namespace_are_matched_with_their_own_backups() {
     // Many clusters in one namespace, each with a ScheduledBackup naming it, but one.
     const N: usize = 300;

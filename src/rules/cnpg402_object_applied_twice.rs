@@ -8,6 +8,7 @@ use crate::engine::Ctx;
 use crate::index::{DocId, Index, InstId};
 use crate::model::flux::FluxKustomization;
 use crate::model::NameVal;
+use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
     code: "CNPG402",
@@ -50,7 +51,6 @@ pub fn check(ctx: &mut Ctx<'_>) {
         }));
     }
     groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut reported: BTreeSet<(DocId, Vec<DocId>)> = BTreeSet::new();
     for ((_, (_, kind, ns, name)), entries) in groups {
         let owners: BTreeSet<DocId> = entries.iter().map(|e| e.0).collect();
         if owners.len() < 2 {
@@ -59,9 +59,16 @@ pub fn check(ctx: &mut Ctx<'_>) {
         let owners: Vec<DocId> = owners.into_iter().collect();
         let owner_names: Vec<String> = owners.iter().map(|&k| ks_name(ctx, k)).collect();
         let docs: BTreeSet<(DocId, InstId)> = entries.iter().map(|e| (e.1, e.2)).collect();
-        let mut seen_docs = BTreeSet::new();
+        // Every build renders its own copy of a shared object, and each copy points at the
+        // same written name: report each written name once, or a path that N Kustomizations
+        // share costs N findings of N related locations each.
+        let mut reported: BTreeSet<Written> = BTreeSet::new();
         for (doc, inst) in docs {
-            if !seen_docs.insert(doc) || !reported.insert((doc, owners.clone())) {
+            let written = index
+                .doc(doc)
+                .and_then(|d| d.root.at(&["metadata", "name"]))
+                .map_or(Written::Doc(doc), |n| Written::At(n.span));
+            if !reported.insert(written) {
                 continue;
             }
             let shown = if ns.is_empty() {
@@ -96,6 +103,13 @@ pub fn check(ctx: &mut Ctx<'_>) {
 
 /// An instance that a Flux Kustomization applies, with a known name and namespace: the
 /// application and the object's identity.
+/// Where an object's name is written, or the document when it has none to point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Written {
+    At(Span),
+    Doc(DocId),
+}
+
 fn applied(index: &Index, id: InstId) -> Option<(Application, Identity<'_>)> {
     let inst = index.instance(id)?;
     let owner = inst.owner?;

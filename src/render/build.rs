@@ -562,30 +562,24 @@ impl<'t, 'a> Builder<'t, 'a> {
                     };
                     let (name_change, kind_change) =
                         (allow("allowNameChange"), allow("allowKindChange"));
-                    let mut keep = Vec::with_capacity(objs.len());
-                    for mut o in objs.drain(..) {
-                        if sel.matches(&o.root) {
-                            match smp_keeping_identity(
-                                &mut o.root,
-                                &patch,
-                                name_change,
-                                kind_change,
-                            ) {
-                                Ok(true) => keep.push(o),
-                                Ok(false) => {}
-                                Err(e) => {
-                                    self.problems.push(Problem {
-                                        span: e.span,
-                                        message: e.message,
-                                    });
-                                    keep.push(o);
-                                }
-                            }
-                        } else {
-                            keep.push(o);
+                    // In place: a kustomization with thousands of patches must not move every
+                    // object once per patch.
+                    let problems = &mut self.problems;
+                    objs.retain_mut(|o| {
+                        if !sel.matches(&o.root) {
+                            return true;
                         }
-                    }
-                    *objs = keep;
+                        match smp_keeping_identity(&mut o.root, &patch, name_change, kind_change) {
+                            Ok(keep) => keep,
+                            Err(e) => {
+                                problems.push(Problem {
+                                    span: e.span,
+                                    message: e.message,
+                                });
+                                true
+                            }
+                        }
+                    });
                 }
                 (None, false) => self.smp_by_identity(&patch, objs),
             }
@@ -594,52 +588,50 @@ impl<'t, 'a> Builder<'t, 'a> {
 
     /// A strategic-merge patch without a target applies to the object it names.
     fn smp_by_identity(&mut self, patch: &Node, objs: &mut Vec<RObject>) {
-        let id = |n: &Node| {
-            let api = n.get("apiVersion").and_then(Node::as_str).unwrap_or("");
-            let group = api.rsplit_once('/').map_or("", |(g, _)| g).to_string();
-            (
-                group,
-                transform::kind_of(n).to_string(),
-                n.at(&["metadata", "name"])
-                    .and_then(Node::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-            )
-        };
-        let want = id(patch);
+        // Borrowed, and compared in place: a kustomization may list thousands of patches, each
+        // checked against every object.
+        let want = identity(patch);
         let want_ns = patch.at(&["metadata", "namespace"]).and_then(Node::as_str);
         let mut found = false;
-        let mut keep = Vec::with_capacity(objs.len());
-        for mut o in objs.drain(..) {
+        let problems = &mut self.problems;
+        objs.retain_mut(|o| {
             let ns = o.root.at(&["metadata", "namespace"]).and_then(Node::as_str);
-            if id(&o.root) == want && want_ns.is_none_or(|w| ns == Some(w)) {
-                found = true;
-                match smp_keeping_identity(&mut o.root, patch, false, false) {
-                    Ok(true) => keep.push(o),
-                    Ok(false) => {}
-                    Err(e) => {
-                        self.problems.push(Problem {
-                            span: e.span,
-                            message: e.message,
-                        });
-                        keep.push(o);
-                    }
-                }
-            } else {
-                keep.push(o);
+            if identity(&o.root) != want || want_ns.is_some_and(|w| ns != Some(w)) {
+                return true;
             }
-        }
-        *objs = keep;
+            found = true;
+            match smp_keeping_identity(&mut o.root, patch, false, false) {
+                Ok(keep) => keep,
+                Err(e) => {
+                    problems.push(Problem {
+                        span: e.span,
+                        message: e.message,
+                    });
+                    true
+                }
+            }
+        });
         if !found {
             self.problem(
                 patch.span,
                 format!(
                     "patch for {} `{}` matches no resource; kustomize fails the build",
-                    want.1, want.2
+                    want.0, want.1
                 ),
             );
         }
     }
+}
+
+/// Kind, name and API group: what an untargeted strategic-merge patch is matched by.
+fn identity(n: &Node) -> (&str, &str, &str) {
+    let api = n.get("apiVersion").and_then(Node::as_str).unwrap_or("");
+    let group = api.rsplit_once('/').map_or("", |(g, _)| g);
+    let name = n
+        .at(&["metadata", "name"])
+        .and_then(Node::as_str)
+        .unwrap_or("");
+    (transform::kind_of(n), name, group)
 }
 
 /// A strategic-merge patch as kustomize applies one: the patch's own apiVersion, kind, name and

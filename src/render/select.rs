@@ -96,23 +96,33 @@ impl Selector {
     }
 
     pub fn matches(&self, root: &Node) -> bool {
-        let api = root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
-        let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
-        let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
-        let meta = root.get("metadata");
-        let get = |k: &str| {
-            meta.and_then(|m| m.get(k))
+        // Most selective first, and each field read only when asked for: every patch of a
+        // kustomization is matched against every object it builds.
+        fn ok<'a>(p: &Option<Pattern>, v: impl FnOnce() -> &'a str) -> bool {
+            p.as_ref().is_none_or(|p| p.is_match(v()))
+        }
+        let meta = || root.get("metadata");
+        let field = |k: &str| {
+            meta()
+                .and_then(|m| m.get(k))
                 .and_then(Node::as_str)
                 .unwrap_or("")
         };
-        let ok = |p: &Option<Pattern>, v: &str| p.as_ref().is_none_or(|p| p.is_match(v));
-        ok(&self.group, group)
-            && ok(&self.version, version)
-            && ok(&self.kind, kind)
-            && ok(&self.name, get("name"))
-            && ok(&self.namespace, get("namespace"))
-            && requirements_hold(&self.labels, meta.and_then(|m| m.get("labels")))
-            && requirements_hold(&self.annotations, meta.and_then(|m| m.get("annotations")))
+        let api = || root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
+        ok(&self.kind, || {
+            root.get("kind").and_then(Node::as_str).unwrap_or("")
+        }) && ok(&self.name, || field("name"))
+            && ok(&self.group, || {
+                api().rsplit_once('/').map_or("", |(g, _)| g)
+            })
+            && ok(&self.version, || {
+                api().rsplit_once('/').map_or(api(), |(_, v)| v)
+            })
+            && ok(&self.namespace, || field("namespace"))
+            && (self.labels.is_empty()
+                || requirements_hold(&self.labels, meta().and_then(|m| m.get("labels"))))
+            && (self.annotations.is_empty()
+                || requirements_hold(&self.annotations, meta().and_then(|m| m.get("annotations"))))
     }
 }
 

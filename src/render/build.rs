@@ -289,11 +289,17 @@ impl<'t, 'a> Builder<'t, 'a> {
                             .and_then(Node::as_str)
                             .unwrap_or("")
                             .to_string();
-                        let existing = objs.iter().position(|o| {
-                            transform::kind_of(&o.root) == kind
-                                && o.root.at(&["metadata", "name"]).and_then(Node::as_str)
-                                    == Some(name.as_str())
-                        });
+                        // Only a merge or a replace looks for the object it changes: a
+                        // kustomization may generate thousands.
+                        let existing = if generated.behavior == Behavior::Create {
+                            None
+                        } else {
+                            objs.iter().position(|o| {
+                                transform::kind_of(&o.root) == kind
+                                    && o.root.at(&["metadata", "name"]).and_then(Node::as_str)
+                                        == Some(name.as_str())
+                            })
+                        };
                         match (generated.behavior, existing) {
                             (Behavior::Merge, Some(i)) => {
                                 if let Some(o) = objs.get_mut(i) {

@@ -3,6 +3,8 @@
 //! object annotation `cnpg-lint.io/ignore: "CODE,CODE"`. Each code of each directive must
 //! suppress something; one that does not is itself reported (CNPG900), as is an unknown code.
 
+use std::collections::HashMap;
+
 use crate::diagnostics::{Diagnostic, Loc, Suppression, SuppressionOrigin};
 use crate::index::{DocId, Index};
 use crate::model::value::text;
@@ -184,13 +186,109 @@ fn matches(index: &Index, d: &Directive, diag: &Diagnostic) -> bool {
     }
 }
 
+/// Where each directive can apply, so that a diagnostic is compared with the few directives of
+/// its line, its file and its object rather than with every directive of the repository.
+struct Lookup {
+    lines: HashMap<(FileId, u32), Vec<usize>>,
+    files: HashMap<FileId, Vec<usize>>,
+    objects: HashMap<DocId, Vec<usize>>,
+    /// Object directives by the file their document is written in.
+    enclosing: HashMap<FileId, Enclosing>,
+}
+
+/// Documents of one file that carry object directives, to find those that enclose a span.
+#[derive(Default)]
+struct Enclosing {
+    /// (start, end, directive), sorted.
+    spans: Vec<(u32, u32, usize)>,
+    /// The largest end among `spans[..=i]`.
+    max_end: Vec<u32>,
+}
+
+impl Lookup {
+    fn new(index: &Index, dirs: &[Directive]) -> Lookup {
+        let mut l = Lookup {
+            lines: HashMap::new(),
+            files: HashMap::new(),
+            objects: HashMap::new(),
+            enclosing: HashMap::new(),
+        };
+        for (i, d) in dirs.iter().enumerate() {
+            match d.scope {
+                Scope::Line(line) => l.lines.entry((d.file, line)).or_default().push(i),
+                Scope::File => l.files.entry(d.file).or_default().push(i),
+                Scope::Object(doc) => {
+                    l.objects.entry(doc).or_default().push(i);
+                    if let Some(x) = index.doc(doc) {
+                        let span = x.root.span;
+                        l.enclosing
+                            .entry(span.file)
+                            .or_default()
+                            .spans
+                            .push((span.start, span.end, i));
+                    }
+                }
+            }
+        }
+        for e in l.enclosing.values_mut() {
+            e.spans.sort_unstable();
+            let mut max = 0;
+            e.max_end = e
+                .spans
+                .iter()
+                .map(|&(_, end, _)| {
+                    max = max.max(end);
+                    max
+                })
+                .collect();
+        }
+        l
+    }
+
+    /// Directives that may apply to `diag`, in directive order: a superset of those that do.
+    fn candidates(&self, index: &Index, diag: &Diagnostic, out: &mut Vec<usize>) {
+        out.clear();
+        let file = diag.at.span.file;
+        out.extend(
+            self.lines
+                .get(&(file, diag.at.start.line))
+                .into_iter()
+                .flatten(),
+        );
+        out.extend(self.files.get(&file).into_iter().flatten());
+        if let Some(doc) = diag.inst.and_then(|i| index.instance(i)).map(|i| i.doc) {
+            out.extend(self.objects.get(&doc).into_iter().flatten());
+        }
+        if let Some(Enclosing { spans, max_end }) = self.enclosing.get(&file) {
+            let (start, end) = (diag.at.span.start, diag.at.span.end);
+            // Walk back from the last document starting at or before the span, while an
+            // earlier one may still reach past its end.
+            let mut j = spans.partition_point(|&(s, _, _)| s <= start);
+            while j > 0 && max_end.get(j - 1).is_some_and(|&m| m >= end) {
+                j -= 1;
+                if let Some(&(_, e, i)) = spans.get(j) {
+                    if e >= end {
+                        out.push(i);
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+}
+
 /// Marks suppressed diagnostics. Returns the directives (per code) that suppressed nothing or
 /// name no rule; `ran` tells which rules ran, since a suppression for a rule that did not run
 /// cannot be judged.
 pub fn apply(index: &Index, diagnostics: &mut [Diagnostic], ran: &[&str]) -> Vec<Unused> {
     let mut dirs = directives(index);
+    let lookup = Lookup::new(index, &dirs);
+    let mut candidates = Vec::new();
     for diag in diagnostics.iter_mut() {
-        for d in dirs.iter_mut() {
+        lookup.candidates(index, diag, &mut candidates);
+        for &c in &candidates {
+            let Some(d) = dirs.get_mut(c) else { continue };
             if !matches(index, d, diag) {
                 continue;
             }

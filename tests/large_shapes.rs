@@ -177,3 +177,52 @@ fn clusters_sharing_a_namespace_are_matched_with_their_own_backups() {
         messages[0]
     );
 }
+
+#[test]
+fn suppressions_in_a_large_file_apply_to_their_own_object_and_line_only() {
+    // Clusters archive WAL and have no ScheduledBackup (CNPG110 on the plugin's name). Every
+    // third cluster is annotated to ignore it, every fifth has a comment on the line above.
+    const N: usize = 600;
+    let mut docs = Vec::new();
+    for i in 0..N {
+        let annotation = if i % 3 == 0 {
+            "  annotations:\n    cnpg-lint.io/ignore: CNPG110 -- backed up elsewhere\n"
+        } else {
+            ""
+        };
+        let comment = if i % 5 == 0 {
+            "    # cnpg-lint: disable=CNPG110 -- backed up elsewhere\n"
+        } else {
+            ""
+        };
+        docs.push(format!(
+            "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: db{i}\n  namespace: db\n{annotation}spec:\n  instances: 1\n  storage:\n    size: 1Gi\n  plugins:\n{comment}    - name: barman-cloud.cloudnative-pg.io\n      isWALArchiver: true\n      parameters:\n        barmanObjectName: store\n"
+        ));
+    }
+    let dir = common::scratch("shape-suppressions");
+    common::write_repo(
+        &dir,
+        &[
+            ("flux/apps.yaml".to_string(), ks("apps", "./apps")),
+            ("apps/all.yaml".to_string(), docs.join("---\n")),
+        ],
+    );
+    let result = common::run(&dir, &common::all_rules());
+    let open: BTreeSet<String> = result
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "CNPG110" && d.suppression.is_none())
+        .map(|d| d.message.clone())
+        .collect();
+    let expected: BTreeSet<String> = (0..N)
+        .filter(|i| i % 3 != 0 && i % 5 != 0)
+        .map(|i| format!("`db{i}`"))
+        .collect();
+    let named: BTreeSet<String> = open
+        .iter()
+        .filter_map(|m| m.split_whitespace().nth(1).map(str::to_string))
+        .collect();
+    assert_eq!(named, expected);
+    // Every suppression was used: no CNPG900.
+    assert!(result.diagnostics.iter().all(|d| d.code != "CNPG900"));
+}

@@ -1,6 +1,7 @@
 //! `cargo bench`: the whole pipeline, in process, on synthetic Flux repositories of 100, 1,000
-//! and 5,000 apps (made by `cargo xtask gen-repo` when missing), next to the time to discover
-//! and parse the same files alone. Prints the median of several runs, files/s, MB/s, and the
+//! and 5,000 apps, and of 5,000 apps in the dense shape (one namespace, all Flux Kustomizations
+//! in one file), made by `cargo xtask gen-repo` when missing, next to the time to discover and
+//! parse the same files alone. Prints the median of several runs, files/s, MB/s, and the
 //! median run's time per stage. `scripts/bench.sh` times the release binary end to end instead.
 
 use std::path::{Path, PathBuf};
@@ -15,12 +16,22 @@ use cnpg_lint::rules::RULES;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn repo(apps: usize) -> PathBuf {
+fn repo(apps: usize, dense: bool) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join(format!("target/bench-repos/apps-{apps}"));
+    let name = if dense {
+        format!("apps-{apps}-dense")
+    } else {
+        format!("apps-{apps}")
+    };
+    let dir = root.join("target/bench-repos").join(name);
     if !dir.join(".cnpg-lint.yaml").is_file() {
+        let apps = apps.to_string();
+        let mut args = vec!["xtask", "gen-repo", "--apps", &apps];
+        if dense {
+            args.push("--dense");
+        }
         let status = Command::new(env!("CARGO"))
-            .args(["xtask", "gen-repo", "--apps", &apps.to_string()])
+            .args(args)
             .current_dir(root)
             .status()
             .expect("run cargo xtask gen-repo");
@@ -44,17 +55,24 @@ fn main() {
     let rules: Vec<_> = RULES.iter().collect();
     println!("{jobs} threads; median of runs");
     println!(
-        "{:>6} {:>7} {:>8} {:>7} {:>10} {:>10} {:>9} {:>9} {:>6}",
+        "{:>11} {:>7} {:>8} {:>7} {:>10} {:>10} {:>9} {:>9} {:>6}",
         "apps", "files", "docs", "MB", "parse ms", "lint ms", "files/s", "MB/s", "ratio"
     );
-    for apps in [100usize, 1_000, 5_000] {
-        if filter
-            .as_ref()
-            .is_some_and(|f| !apps.to_string().contains(f.as_str()))
-        {
+    for (apps, dense) in [
+        (100usize, false),
+        (1_000, false),
+        (5_000, false),
+        (5_000, true),
+    ] {
+        let label = if dense {
+            format!("{apps}-dense")
+        } else {
+            apps.to_string()
+        };
+        if filter.as_ref().is_some_and(|f| !label.contains(f.as_str())) {
             continue;
         }
-        let dir = repo(apps);
+        let dir = repo(apps, dense);
         let opts = LintOptions {
             root: dir.clone(),
             cwd: dir.clone(),
@@ -91,7 +109,7 @@ fn main() {
         let parse_t = median(parse);
         let secs = lint_t.as_secs_f64();
         println!(
-            "{apps:>6} {files:>7} {docs:>8} {:>7.1} {:>10.1} {:>10.1} {:>9.0} {:>9.1} {:>6.2}",
+            "{label:>11} {files:>7} {docs:>8} {:>7.1} {:>10.1} {:>10.1} {:>9.0} {:>9.1} {:>6.2}",
             bytes as f64 / 1e6,
             parse_t.as_secs_f64() * 1e3,
             secs * 1e3,

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Times the release binary end to end on synthetic Flux repositories of 100, 1,000 and 5,000
 # apps (`cargo xtask gen-repo`): median wall time of 5 runs, files/s, MB/s and peak RSS, then
-# the per-stage times of one run (`--timings`). Usage: scripts/bench.sh [APPS...]
+# the per-stage times of one run (`--timings`). Usage: scripts/bench.sh [APPS...], where an
+# APPS of the form N-dense is the dense shape (`gen-repo --dense`: one namespace, all Flux
+# Kustomizations in one file). Default: 100 1000 5000 5000-dense.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
-[ ${#sizes[@]} -eq 0 ] && sizes=(100 1000 5000)
+[ ${#sizes[@]} -eq 0 ] && sizes=(100 1000 5000 5000-dense)
 cargo build --release --locked --quiet
 bin=target/release/cnpg-lint
-printf '%6s %7s %8s %7s %9s %9s %8s %9s\n' apps files docs MB wall_s files/s MB/s rss_MB
+printf '%11s %7s %8s %7s %9s %9s %8s %9s\n' apps files docs MB wall_s files/s MB/s rss_MB
 for n in "${sizes[@]}"; do
   dir="target/bench-repos/apps-$n"
-  [ -f "$dir/.cnpg-lint.yaml" ] || cargo xtask gen-repo --apps "$n" >/dev/null
+  if [[ $n == *-dense ]]; then gen=(--apps "${n%-dense}" --dense); else gen=(--apps "$n"); fi
+  [ -f "$dir/.cnpg-lint.yaml" ] || cargo xtask gen-repo "${gen[@]}" >/dev/null
   files=$(find "$dir" -type f -name '*.yaml' | wc -l)
   bytes=$(find "$dir" -type f -name '*.yaml' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
   docs=$(grep -rh '^apiVersion:' "$dir" | wc -l)
@@ -25,8 +28,13 @@ for n in "${sizes[@]}"; do
   done
   wall=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 3p)
   awk -v n="$n" -v f="$files" -v d="$docs" -v b="$bytes" -v w="$wall" -v r="$rss" 'BEGIN {
-    printf "%6d %7d %8d %7.1f %9.3f %9.0f %8.1f %9.1f\n", n, f, d, b/1e6, w, f/w, b/1e6/w, r/1024 }'
+    printf "%11s %7d %8d %7.1f %9.3f %9.0f %8.1f %9.1f\n", n, f, d, b/1e6, w, f/w, b/1e6/w, r/1024 }'
 done
-echo
-echo "stages, ${sizes[-1]} apps:"
-$bin check --timings --format concise "target/bench-repos/apps-${sizes[-1]}" 2>&1 >/dev/null | sed 's/^/  /'
+# Per-stage times for the largest repositories (N >= 5000), or the last one given.
+for n in "${sizes[@]}"; do
+  if [ "${n%-dense}" -ge 5000 ] || [ "$n" = "${sizes[-1]}" ]; then
+    echo
+    echo "stages, $n apps:"
+    $bin check --timings --format concise "target/bench-repos/apps-$n" 2>&1 >/dev/null | sed 's/^/  /'
+  fi
+done

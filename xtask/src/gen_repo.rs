@@ -3,6 +3,10 @@
 //! directory with a Cluster, a ScheduledBackup and an ObjectStore (every fourth app through a
 //! base and an overlay with a patch), next to unrelated manifests (a Deployment and Service, a
 //! ConfigMap, a HelmRelease) that make up about 70 % of the documents. Output is deterministic.
+//!
+//! With `--dense`, the same apps share one namespace, and their Flux Kustomizations sit in one
+//! file: the shape of a platform team's database namespace, where anything that pairs objects
+//! within a namespace or a file would show if it compared every pair.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,12 +20,13 @@ pub struct Stats {
     pub bytes: usize,
 }
 
-pub fn generate(out: &Path, apps: usize) -> Result<Stats, String> {
+pub fn generate(out: &Path, apps: usize, dense: bool) -> Result<Stats, String> {
     if out.exists() {
         std::fs::remove_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     }
     let mut w = Writer {
         root: out.to_path_buf(),
+        flux: dense.then(String::new),
         stats: Stats {
             files: 0,
             documents: 0,
@@ -61,16 +66,23 @@ pub fn generate(out: &Path, apps: usize) -> Result<Stats, String> {
         "kubernetes/apps/cnpg-system/cloudnative-pg/app/helmrelease.yaml",
         &helm_release("cloudnative-pg", "cnpg-system", 0),
     )?;
-    let namespaces = apps.div_ceil(PER_NAMESPACE);
+    let per_namespace = if dense { apps.max(1) } else { PER_NAMESPACE };
+    let namespaces = apps.div_ceil(per_namespace);
     for n in 0..namespaces {
         let ns = format!("team-{n:03}");
         let mut list = String::from(
             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
         );
-        for a in (n * PER_NAMESPACE)..((n + 1) * PER_NAMESPACE).min(apps) {
+        for a in (n * per_namespace)..((n + 1) * per_namespace).min(apps) {
             let app = format!("app-{a:05}");
-            let _ = writeln!(list, "  - ./{app}/ks.yaml");
+            if !dense {
+                let _ = writeln!(list, "  - ./{app}/ks.yaml");
+            }
             w.app(&ns, &app, a)?;
+        }
+        if let Some(flux) = w.flux.as_mut().map(std::mem::take) {
+            list.push_str("  - ./ks.yaml\n");
+            w.file(&format!("kubernetes/apps/{ns}/ks.yaml"), &flux)?;
         }
         w.file(&format!("kubernetes/apps/{ns}/kustomization.yaml"), &list)?;
     }
@@ -79,6 +91,8 @@ pub fn generate(out: &Path, apps: usize) -> Result<Stats, String> {
 
 struct Writer {
     root: PathBuf,
+    /// With `--dense`: the namespace's Flux Kustomizations so far, written as one file.
+    flux: Option<String>,
     stats: Stats,
 }
 
@@ -108,10 +122,11 @@ impl Writer {
             ("APP", app),
             ("DB_SIZE", if i.is_multiple_of(3) { "20Gi" } else { "5Gi" }),
         ];
-        self.file(
-            &format!("{dir}/ks.yaml"),
-            &flux_ks(app, ns, &path, Some("cloudnative-pg"), &vars),
-        )?;
+        let ks = flux_ks(app, ns, &path, Some("cloudnative-pg"), &vars);
+        match &mut self.flux {
+            Some(all) => all.push_str(&ks),
+            None => self.file(&format!("{dir}/ks.yaml"), &ks)?,
+        }
         let base = format!("{dir}/app");
         self.file(
             &format!("{base}/kustomization.yaml"),

@@ -1,8 +1,8 @@
 //! Project chores.
 //! - `cargo xtask schemas [CRD_DIR]`: regenerates `schemas/crds/*.json` and
 //!   `src/schema/embedded.rs` from upstream CRD files (default: `../shared/crds`).
-//! - `cargo xtask gen-repo --apps N [--out DIR]`: writes a synthetic Flux repository for
-//!   benchmarks (default: `target/bench-repos/apps-N`).
+//! - `cargo xtask gen-repo --apps N [--dense] [--out DIR]`: writes a synthetic Flux repository
+//!   for benchmarks (default: `target/bench-repos/apps-N`, or `apps-N-dense`).
 
 mod gen_repo;
 
@@ -35,7 +35,7 @@ fn main() -> ExitCode {
             }
         }
         Some("gen-repo") => match gen_repo_args(&args[1..], &project) {
-            Ok((apps, out)) => match gen_repo::generate(&out, apps) {
+            Ok((apps, dense, out)) => match gen_repo::generate(&out, apps, dense) {
                 Ok(s) => {
                     println!(
                         "{}: {apps} apps, {} files, {} documents, {:.1} MB",
@@ -57,7 +57,7 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: cargo xtask schemas [CRD_DIR]\n       cargo xtask gen-repo --apps N [--out DIR]");
+            eprintln!("usage: cargo xtask schemas [CRD_DIR]\n       cargo xtask gen-repo --apps N [--dense] [--out DIR]");
             ExitCode::from(2)
         }
     }
@@ -85,8 +85,9 @@ fn schemas(project: &Path, crds: &Path) -> Result<usize, String> {
     Ok(list.len())
 }
 
-fn gen_repo_args(args: &[String], project: &Path) -> Result<(usize, PathBuf), String> {
+fn gen_repo_args(args: &[String], project: &Path) -> Result<(usize, bool, PathBuf), String> {
     let mut apps = None;
+    let mut dense = false;
     let mut out = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -95,11 +96,17 @@ fn gen_repo_args(args: &[String], project: &Path) -> Result<(usize, PathBuf), St
                 let v = it.next().ok_or("--apps needs a number")?;
                 apps = Some(v.parse::<usize>().map_err(|e| format!("--apps {v}: {e}"))?);
             }
+            "--dense" => dense = true,
             "--out" => out = Some(PathBuf::from(it.next().ok_or("--out needs a directory")?)),
             other => return Err(format!("unknown argument {other}")),
         }
     }
     let apps = apps.ok_or("--apps N is required")?;
-    let out = out.unwrap_or_else(|| project.join(format!("target/bench-repos/apps-{apps}")));
-    Ok((apps, out))
+    let name = if dense {
+        format!("apps-{apps}-dense")
+    } else {
+        format!("apps-{apps}")
+    };
+    let out = out.unwrap_or_else(|| project.join("target/bench-repos").join(name));
+    Ok((apps, dense, out))
 }

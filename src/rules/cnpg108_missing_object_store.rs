@@ -2,6 +2,7 @@
 
 use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
+use crate::index::InstId;
 use crate::model::cnpg::{Cluster, Plugin};
 use crate::model::{Kind, NameVal, Val};
 
@@ -14,17 +15,18 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
+    // An ObjectStore whose name or namespace is a placeholder could be the missing one.
+    let unresolved: Vec<InstId> = index
+        .instances_of(Kind::ObjectStore)
+        .filter(|(_, si, sd)| {
+            matches!(si.namespace, Some(NameVal::Unknown))
+                || sd.header.as_ref().is_some_and(|h| matches!(h.name, Some(NameVal::Unknown)))
+        })
+        .map(|(s, _, _)| s)
+        .collect();
     for (inst, i, doc) in index.instances_of(Kind::Cluster) {
         let Some(ns) = index.namespace(inst) else { continue };
-        // An ObjectStore whose name or namespace is a placeholder could be the one. Asked only
-        // when a store is missing, since it looks at every ObjectStore.
-        let unresolved_store = || {
-            index.instances_of(Kind::ObjectStore).any(|(s, si, sd)| {
-                index.paired(inst, s)
-                    && (matches!(si.namespace, Some(NameVal::Unknown))
-                        || sd.header.as_ref().is_some_and(|h| matches!(h.name, Some(NameVal::Unknown))))
-            })
-        };
+        let unresolved_store = || unresolved.iter().any(|&s| index.paired(inst, s));
         let cluster = Cluster(&doc.root);
         let entries: Vec<(Plugin<'_>, &str)> = cluster
             .barman_plugins()

@@ -2,6 +2,7 @@
 
 use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
+use crate::index::InstId;
 use crate::model::cnpg::ClusterRef;
 use crate::model::{Kind, NameVal, Val};
 
@@ -14,6 +15,15 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
+    // A Cluster whose name or namespace is still a placeholder could be the one.
+    let unresolved: Vec<InstId> = index
+        .instances_of(Kind::Cluster)
+        .filter(|(_, ci, cd)| {
+            matches!(ci.namespace, Some(NameVal::Unknown))
+                || cd.header.as_ref().is_some_and(|h| matches!(h.name, Some(NameVal::Unknown)))
+        })
+        .map(|(c, _, _)| c)
+        .collect();
     for kind in [Kind::ScheduledBackup, Kind::Backup, Kind::Pooler, Kind::Database] {
         for (inst, i, doc) in index.instances_of(kind) {
             // Only deployed objects: an object no Kustomization applies has no known cluster.
@@ -28,13 +38,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             if !index.find(Kind::Cluster, ns, name, inst).is_empty() {
                 continue;
             }
-            // A Cluster whose name or namespace is still a placeholder could be the one.
-            let maybe = index.instances_of(Kind::Cluster).any(|(c, ci, cd)| {
-                index.paired(inst, c)
-                    && (matches!(ci.namespace, Some(NameVal::Unknown))
-                        || cd.header.as_ref().is_some_and(|h| matches!(h.name, Some(NameVal::Unknown))))
-            });
-            if maybe {
+            if unresolved.iter().any(|&c| index.paired(inst, c)) {
                 continue;
             }
             let what = doc.header.as_ref().map_or("object", |h| h.kind_name.as_str());

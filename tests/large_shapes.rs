@@ -226,3 +226,45 @@ fn suppressions_in_a_large_file_apply_to_their_own_object_and_line_only() {
     // Every suppression was used: no CNPG900.
     assert!(result.diagnostics.iter().all(|d| d.code != "CNPG900"));
 }
+
+#[test]
+fn substitution_reads_written_config_maps_of_its_own_namespace() {
+    // Hundreds of Kustomizations, each substituting from its own ConfigMap that no
+    // Kustomization applies (so it is looked up among the written documents), and a ConfigMap
+    // of the same name in another namespace written first, which must not be used.
+    const N: usize = 300;
+    let docs: Vec<String> = (0..N)
+        .map(|i| {
+            format!(
+                "{}  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: vars{i}\n",
+                ks(&format!("k{i}"), &format!("./apps/{i}"))
+            )
+        })
+        .collect();
+    let mut vars = vec![
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vars7\n  namespace: other\ndata:\n  APP: wrong\n".to_string(),
+    ];
+    vars.extend((0..N).map(|i| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vars{i}\n  namespace: flux-system\ndata:\n  APP: a{i}\n")
+    }));
+    let mut files = vec![
+        (
+            "clusters/prod/flux-system/sync.yaml".to_string(),
+            ks("flux-system", "./clusters/prod"),
+        ),
+        ("clusters/prod/apps.yaml".to_string(), docs.join("---\n")),
+        ("settings/vars.yaml".to_string(), vars.join("---\n")),
+    ];
+    files.extend((0..N).map(|i| (format!("apps/{i}/cm.yaml"), cm("${APP}"))));
+    let index = index_of("shape-substitute-from", files);
+    let names: BTreeSet<String> = index
+        .instances
+        .iter()
+        .filter(|i| i.owner.is_some())
+        .filter_map(|i| index.doc(i.doc)?.header.as_ref())
+        .filter(|h| h.kind_name == "ConfigMap")
+        .filter_map(|h| h.name.as_ref()?.known().map(str::to_string))
+        .collect();
+    let expected: BTreeSet<String> = (0..N).map(|i| format!("a{i}")).collect();
+    assert_eq!(names, expected);
+}

@@ -121,6 +121,8 @@ pub fn render_all(
     }
     // ConfigMaps and Secrets rendered so far, per context, for substituteFrom.
     let mut rendered_data: HashMap<(u32, String, String, String), DocId> = HashMap::new();
+    // Those written in the repository, indexed on first use.
+    let source_data = std::cell::OnceCell::new();
     // Level by level: a Kustomization's children render in the next wave. Builds of one wave
     // are independent and run in parallel; `substituteFrom` reads what earlier builds rendered,
     // so it is resolved afterwards, in order, exactly as a sequential walk would see it.
@@ -155,7 +157,8 @@ pub fn render_all(
             if let Some(ks_root) =
                 ks_root(tree, &out, base, ks_doc).filter(|r| needs_rendered_data(r))
             {
-                let vars = collect_vars(ks_root, group, tree, &out, &rendered_data);
+                let source_data = source_data.get_or_init(|| SourceData::new(tree));
+                let vars = collect_vars(ks_root, group, tree, &out, &rendered_data, source_data);
                 substitute_all(&mut objects, &vars, &mut build);
             }
             // Builds that waited for rendered data are finished here, after their substitution.
@@ -456,6 +459,7 @@ fn collect_vars(
     tree: &Tree<'_>,
     out: &Rendered,
     rendered: &HashMap<(u32, String, String, String), DocId>,
+    source_data: &SourceData,
 ) -> Vars {
     let mut vars = Vars::default();
     let ns = ns_of(ks);
@@ -478,7 +482,7 @@ fn collect_vars(
             .get(&(group, ns.clone(), kind.clone(), name.to_string()))
             .and_then(|&id| out.docs.get((id - base) as usize))
             .map(|d| &d.root)
-            .or_else(|| source_data(tree, &ns, &kind, name));
+            .or_else(|| source_data.find(tree, &ns, &kind, name));
         match found {
             None => vars.incomplete = true,
             Some(root) => read_data(root, &kind, &mut vars),
@@ -515,24 +519,47 @@ fn add_own_vars(ks: &Node, vars: &mut Vars) {
     }
 }
 
-/// A ConfigMap or Secret written in the repository (not applied by any Kustomization seen so
-/// far), by namespace and name.
-fn source_data<'t>(tree: &Tree<'t>, ns: &str, kind: &str, name: &str) -> Option<&'t Node> {
-    tree.docs.iter().enumerate().find_map(|(id, d)| {
-        let h = d.header.as_ref()?;
-        let same = h.kind_name == kind
-            && h.group.is_empty()
-            && h.name.as_ref()?.known() == Some(name)
-            && h.namespace
-                .as_ref()
-                .and_then(|n| n.known())
-                .is_none_or(|n| ns.is_empty() || n == ns);
-        if same {
-            tree.root(id as DocId)
-        } else {
-            None
+/// Objects of the core API group written in the repository, by kind and name, in document
+/// order: where `substituteFrom` looks for a ConfigMap or Secret that no Kustomization rendered.
+/// Every Kustomization of a cluster usually names the same few, and looking through every
+/// document for each one would cost the number of Kustomizations times the number of documents.
+struct SourceData(HashMap<(String, String), Vec<DocId>>);
+
+impl SourceData {
+    fn new(tree: &Tree<'_>) -> SourceData {
+        let mut map: HashMap<(String, String), Vec<DocId>> = HashMap::new();
+        for (id, d) in tree.docs.iter().enumerate() {
+            let Some(h) = d.header.as_ref().filter(|h| h.group.is_empty()) else {
+                continue;
+            };
+            if let Some(name) = h.name.as_ref().and_then(|n| n.known()) {
+                map.entry((h.kind_name.to_string(), name.to_string()))
+                    .or_default()
+                    .push(id as DocId);
+            }
         }
-    })
+        SourceData(map)
+    }
+
+    /// The first `kind` named `name` in namespace `ns` (any namespace when either is unset).
+    fn find<'t>(&self, tree: &Tree<'t>, ns: &str, kind: &str, name: &str) -> Option<&'t Node> {
+        self.0
+            .get(&(kind.to_string(), name.to_string()))?
+            .iter()
+            .find_map(|&id| {
+                let h = tree.docs.get(id as usize)?.header.as_ref()?;
+                let same_ns = h
+                    .namespace
+                    .as_ref()
+                    .and_then(|n| n.known())
+                    .is_none_or(|n| ns.is_empty() || n == ns);
+                if same_ns {
+                    tree.root(id)
+                } else {
+                    None
+                }
+            })
+    }
 }
 
 fn read_data(root: &Node, kind: &str, vars: &mut Vars) {

@@ -38,6 +38,19 @@ fn applied_contexts(index: &Index) -> BTreeSet<Option<u32>> {
         .collect()
 }
 
+/// The index found `roots` root Kustomizations, and the objects they apply belong to `clusters`
+/// cluster contexts.
+fn assert_clusters(index: &Index, roots: usize, clusters: usize) {
+    assert_eq!(
+        index.ownership.roots.len(),
+        roots,
+        "{:?}",
+        index.ownership.roots
+    );
+    let contexts = applied_contexts(index);
+    assert_eq!(contexts.len(), clusters, "{contexts:?}");
+}
+
 /// The findings of one rule as it reports them, before the engine merges duplicates.
 fn raw_findings(index: &Index, code: &str) -> Vec<cnpg_lint::diagnostics::Finding> {
     let rule = RULES
@@ -65,14 +78,7 @@ fn a_long_chain_of_kustomizations_is_one_cluster() {
         files.push((format!("chain/{i}/object.yaml"), content));
     }
     let index = index_of("shape-chain", files);
-    assert_eq!(
-        index.ownership.roots.len(),
-        1,
-        "{:?}",
-        index.ownership.roots
-    );
-    let contexts = applied_contexts(&index);
-    assert_eq!(contexts.len(), 1, "{contexts:?}");
+    assert_clusters(&index, 1, 1);
     // Every Kustomization of the chain and the ConfigMap at its end are applied.
     assert_eq!(
         index.instances.iter().filter(|i| i.owner.is_some()).count(),
@@ -104,14 +110,7 @@ fn roots_that_apply_each_other_are_one_cluster() {
         ("clusters/b/y.yaml".to_string(), cm("y")),
     ];
     let index = index_of("shape-cycle", files);
-    assert_eq!(
-        index.ownership.roots.len(),
-        2,
-        "{:?}",
-        index.ownership.roots
-    );
-    let contexts = applied_contexts(&index);
-    assert_eq!(contexts.len(), 1, "{contexts:?}");
+    assert_clusters(&index, 2, 1);
 }
 
 #[test]
@@ -126,9 +125,8 @@ fn thousands_of_roots_in_one_directory_are_one_cluster() {
     files.push(("clusters/dev/apps.yaml".to_string(), ks("dev", "./dev")));
     files.push(("dev/cm.yaml".to_string(), cm("d")));
     let index = index_of("shape-one-file", files);
-    assert_eq!(index.ownership.roots.len(), N + 1);
-    let contexts = applied_contexts(&index);
-    assert_eq!(contexts.len(), 2, "prod and dev: {contexts:?}");
+    // prod and dev.
+    assert_clusters(&index, N + 1, 2);
 }
 
 #[test]

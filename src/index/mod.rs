@@ -598,6 +598,21 @@ impl Index {
         }
     }
 
+    /// Instances of `kind` whose name or namespace is a placeholder: any of them could be the
+    /// object a reference names when no written one matches.
+    pub fn placeholder_named(&self, kind: Kind) -> Vec<InstId> {
+        self.instances_of(kind)
+            .filter(|(_, inst, doc)| {
+                matches!(inst.namespace, Some(NameVal::Unknown))
+                    || doc
+                        .header
+                        .as_ref()
+                        .is_some_and(|h| matches!(h.name, Some(NameVal::Unknown)))
+            })
+            .map(|(id, _, _)| id)
+            .collect()
+    }
+
     /// Instances of `kind` (ScheduledBackup or Backup) in `namespace` whose
     /// `spec.cluster.name` is `cluster` (`None`: a placeholder) and that pair with `near`, in
     /// instance order. Rules that match clusters with their backups call this once per cluster,

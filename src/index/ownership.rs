@@ -587,23 +587,20 @@ fn components(children: &[Vec<usize>]) -> Vec<usize> {
         if index[start] != UNSEEN {
             continue;
         }
-        index[start] = next_index;
-        low[start] = next_index;
-        next_index += 1;
-        stack.push(start);
-        on_stack[start] = true;
         calls.push((start, 0));
         while let Some(&(v, i)) = calls.last() {
+            if index[v] == UNSEEN {
+                index[v] = next_index;
+                low[v] = next_index;
+                next_index += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
             if let Some(&w) = children[v].get(i) {
                 if let Some(top) = calls.last_mut() {
                     top.1 += 1;
                 }
                 if index[w] == UNSEEN {
-                    index[w] = next_index;
-                    low[w] = next_index;
-                    next_index += 1;
-                    stack.push(w);
-                    on_stack[w] = true;
                     calls.push((w, 0));
                 } else if on_stack[w] {
                     low[v] = low[v].min(index[w]);
@@ -690,4 +687,28 @@ fn is_component(tree: &Tree<'_>, file: FileId) -> bool {
         .flatten()
         .filter_map(|&d| tree.docs.get(d as usize))
         .any(|d| d.kind() == Kind::KustomizeComponent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::components;
+
+    #[test]
+    fn strongly_connected_components() {
+        // 0 -> 1 -> 2 -> 0 is one component; 3 (with a loop onto itself) and 4 are their own.
+        let children = vec![vec![1], vec![2], vec![0, 3], vec![3], vec![]];
+        let c = components(&children);
+        assert_eq!(c[0], c[1]);
+        assert_eq!(c[1], c[2]);
+        assert_ne!(c[2], c[3]);
+        assert_ne!(c[3], c[4]);
+        assert_ne!(c[2], c[4]);
+        // A chain far longer than a recursive walk could follow on a thread's stack, closed
+        // into one cycle at its end.
+        const LONG: usize = 200_000;
+        let mut chain: Vec<Vec<usize>> = (0..LONG).map(|i| vec![i + 1]).collect();
+        chain[LONG - 1] = vec![0];
+        let c = components(&chain);
+        assert!(c.iter().all(|&x| x == c[0]));
+    }
 }

@@ -572,19 +572,8 @@ impl<'t, 'a> Builder<'t, 'a> {
                     // object once per patch.
                     let problems = &mut self.problems;
                     objs.retain_mut(|o| {
-                        if !sel.matches(&o.root) {
-                            return true;
-                        }
-                        match smp_keeping_identity(&mut o.root, &patch, name_change, kind_change) {
-                            Ok(keep) => keep,
-                            Err(e) => {
-                                problems.push(Problem {
-                                    span: e.span,
-                                    message: e.message,
-                                });
-                                true
-                            }
-                        }
+                        !sel.matches(&o.root)
+                            || smp_or_problem(o, &patch, (name_change, kind_change), problems)
                     });
                 }
                 (None, false) => self.smp_by_identity(&patch, objs),
@@ -606,16 +595,7 @@ impl<'t, 'a> Builder<'t, 'a> {
                 return true;
             }
             found = true;
-            match smp_keeping_identity(&mut o.root, patch, false, false) {
-                Ok(keep) => keep,
-                Err(e) => {
-                    problems.push(Problem {
-                        span: e.span,
-                        message: e.message,
-                    });
-                    true
-                }
-            }
+            smp_or_problem(o, patch, (false, false), problems)
         });
         if !found {
             self.problem(
@@ -625,6 +605,26 @@ impl<'t, 'a> Builder<'t, 'a> {
                     want.0, want.1
                 ),
             );
+        }
+    }
+}
+
+/// Applies a strategic-merge patch to one object of a build (`allow`: name and kind changes);
+/// whether the object stays. A patch that fails is a problem, and the object stays as it was.
+fn smp_or_problem(
+    o: &mut RObject,
+    patch: &Node,
+    allow: (bool, bool),
+    problems: &mut Vec<Problem>,
+) -> bool {
+    match smp_keeping_identity(&mut o.root, patch, allow.0, allow.1) {
+        Ok(keep) => keep,
+        Err(e) => {
+            problems.push(Problem {
+                span: e.span,
+                message: e.message,
+            });
+            true
         }
     }
 }

@@ -2,9 +2,8 @@
 
 use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
-use crate::index::InstId;
 use crate::model::cnpg::{Cluster, Plugin};
-use crate::model::{Kind, NameVal, Val};
+use crate::model::{Kind, Val};
 
 pub const META: RuleMeta = RuleMeta {
     code: "CNPG108",
@@ -16,14 +15,7 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
     // An ObjectStore whose name or namespace is a placeholder could be the missing one.
-    let unresolved: Vec<InstId> = index
-        .instances_of(Kind::ObjectStore)
-        .filter(|(_, si, sd)| {
-            matches!(si.namespace, Some(NameVal::Unknown))
-                || sd.header.as_ref().is_some_and(|h| matches!(h.name, Some(NameVal::Unknown)))
-        })
-        .map(|(s, _, _)| s)
-        .collect();
+    let unresolved = index.placeholder_named(Kind::ObjectStore);
     for (inst, i, doc) in index.instances_of(Kind::Cluster) {
         let Some(ns) = index.namespace(inst) else { continue };
         let unresolved_store = || unresolved.iter().any(|&s| index.paired(inst, s));

@@ -2,9 +2,8 @@
 
 use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
-use crate::index::InstId;
 use crate::model::cnpg::ClusterRef;
-use crate::model::{Kind, NameVal, Val};
+use crate::model::{Kind, Val};
 
 pub const META: RuleMeta = RuleMeta {
     code: "CNPG111",
@@ -16,14 +15,7 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
     // A Cluster whose name or namespace is still a placeholder could be the one.
-    let unresolved: Vec<InstId> = index
-        .instances_of(Kind::Cluster)
-        .filter(|(_, ci, cd)| {
-            matches!(ci.namespace, Some(NameVal::Unknown))
-                || cd.header.as_ref().is_some_and(|h| matches!(h.name, Some(NameVal::Unknown)))
-        })
-        .map(|(c, _, _)| c)
-        .collect();
+    let unresolved = index.placeholder_named(Kind::Cluster);
     for kind in [Kind::ScheduledBackup, Kind::Backup, Kind::Pooler, Kind::Database] {
         for (inst, i, doc) in index.instances_of(kind) {
             // Only deployed objects: an object no Kustomization applies has no known cluster.

@@ -188,6 +188,7 @@ fn matches(index: &Index, d: &Directive, diag: &Diagnostic) -> bool {
 
 /// Where each directive can apply, so that a diagnostic is compared with the few directives of
 /// its line, its file and its object rather than with every directive of the repository.
+#[derive(Default)]
 struct Lookup {
     lines: HashMap<(FileId, u32), Vec<usize>>,
     files: HashMap<FileId, Vec<usize>>,
@@ -207,12 +208,7 @@ struct Enclosing {
 
 impl Lookup {
     fn new(index: &Index, dirs: &[Directive]) -> Lookup {
-        let mut l = Lookup {
-            lines: HashMap::new(),
-            files: HashMap::new(),
-            objects: HashMap::new(),
-            enclosing: HashMap::new(),
-        };
+        let mut l = Lookup::default();
         for (i, d) in dirs.iter().enumerate() {
             match d.scope {
                 Scope::Line(line) => l.lines.entry((d.file, line)).or_default().push(i),

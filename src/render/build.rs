@@ -590,8 +590,9 @@ impl<'t, 'a> Builder<'t, 'a> {
         let mut found = false;
         let problems = &mut self.problems;
         objs.retain_mut(|o| {
-            let ns = o.root.at(&["metadata", "namespace"]).and_then(Node::as_str);
-            if identity(&o.root) != want || want_ns.is_some_and(|w| ns != Some(w)) {
+            let other_ns =
+                |w: &str| o.root.at(&["metadata", "namespace"]).and_then(Node::as_str) != Some(w);
+            if identity(&o.root) != want || want_ns.is_some_and(other_ns) {
                 return true;
             }
             found = true;

@@ -39,18 +39,16 @@ pub fn check(ctx: &mut Ctx<'_>) {
         let (Some(name), Some(ns)) = (index.name(inst), index.namespace(inst)) else {
             continue;
         };
-        let found = !index
-            .backups_naming(Kind::ScheduledBackup, ns, Some(name), inst)
-            .is_empty();
-        let unknown = !index
-            .backups_naming(Kind::ScheduledBackup, ns, None, inst)
-            .is_empty();
-        // A ScheduledBackup whose namespace is a placeholder might be the one.
-        if found
-            || unknown
-            || anywhere
-                .iter()
-                .any(|&s| index.paired(inst, s))
+        // A ScheduledBackup names this cluster, or one whose cluster name or namespace is a
+        // placeholder might; asked in that order, each only when the one before fails.
+        let targets = |named: Option<&str>| {
+            !index
+                .backups_naming(Kind::ScheduledBackup, ns, named, inst)
+                .is_empty()
+        };
+        if targets(Some(name))
+            || targets(None)
+            || anywhere.iter().any(|&s| index.paired(inst, s))
         {
             continue;
         }

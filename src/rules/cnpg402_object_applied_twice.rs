@@ -101,8 +101,6 @@ pub fn check(ctx: &mut Ctx<'_>) {
     }
 }
 
-/// An instance that a Flux Kustomization applies, with a known name and namespace: the
-/// application and the object's identity.
 /// Where an object's name is written, or the document when it has none to point at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Written {
@@ -110,6 +108,8 @@ enum Written {
     Doc(DocId),
 }
 
+/// An instance that a Flux Kustomization applies, with a known name and namespace: the
+/// application and the object's identity.
 fn applied(index: &Index, id: InstId) -> Option<(Application, Identity<'_>)> {
     let inst = index.instance(id)?;
     let owner = inst.owner?;

@@ -204,7 +204,12 @@ fn load_exact(file: FileId, text: &str) -> LoadedFile {
         out: LoadedFile::default(),
         text_len: text.len(),
     };
-    let mut parser = Parser::new_from_str(text);
+    // kustomize and the API server read YAML with go-yaml, a libyaml port: a block scalar whose
+    // last line ends the file without a line break gets no final line feed there.
+    let options = granit_parser::options! {
+        block_scalar_eof_without_line_feed: true,
+    };
+    let mut parser = Parser::new_from_str_with_options(text, options);
     let mut in_doc = false;
     loop {
         let step = match parser.next_event() {
@@ -517,6 +522,23 @@ mod tests {
 
     fn slice(text: &str, s: Span) -> &str {
         &text[s.range()]
+    }
+
+    #[test]
+    fn a_block_scalar_ending_the_file_without_a_line_break_has_no_final_line_feed() {
+        // As go-yaml (kustomize, the API server) reads it, and PyYAML: `|` keeps a final line
+        // break only when the file has one.
+        for (text, want) in [
+            ("a: |\n  x\n  y", "x\ny"),
+            ("a: |\n  x\n  y\n", "x\ny\n"),
+            ("a: >\n  x\n  y", "x y"),
+            ("a: |+\n  x", "x"),
+        ] {
+            let f = load(0, text);
+            assert!(f.errors.is_empty(), "{:?}", f.errors);
+            let value = f.docs[0].root.get("a").and_then(Node::as_str);
+            assert_eq!(value, Some(want), "{text:?}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! modules read. Values this tool cannot resolve (interpolations) are left out, so rules never
 //! guess about them.
 
+mod hcl_parse;
 pub mod terraform;
 pub mod yaml_shapes;
 

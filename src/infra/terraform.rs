@@ -97,9 +97,9 @@ impl std::error::Error for TfParseError {}
 ///
 /// Returns a [`TfParseError`] when `source` is not syntactically valid HCL.
 pub fn extract(source: &str) -> Result<TfFacts, TfParseError> {
-    let body = hcl_edit::parser::parse_body(source).map_err(|err| TfParseError {
-        message: err.message().to_owned(),
-        offset: floor_char_boundary(source, err.location().offset()),
+    let body = super::hcl_parse::parse_body(source).map_err(|err| TfParseError {
+        message: err.message,
+        offset: err.offset,
     })?;
     let resources: Vec<Resource<'_>> = resources(&body).collect();
     let index = Index::build(&resources);
@@ -120,16 +120,6 @@ pub fn extract(source: &str) -> Result<TfFacts, TfParseError> {
         }
     }
     Ok(facts)
-}
-
-// The parser reports offsets clamped to the last byte, which may sit inside a multi-byte char;
-// callers slice the source with this offset, so it must be a boundary.
-fn floor_char_boundary(source: &str, offset: usize) -> usize {
-    let mut offset = offset.min(source.len());
-    while !source.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
 }
 
 /// A `resource "<kind>" "<name>" { ... }` block.

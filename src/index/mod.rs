@@ -231,6 +231,13 @@ impl Index {
     /// metadata keep only that (see [`crate::render::lean`]).
     fn render(&mut self, lean: bool) {
         let base = self.docs.len() as DocId;
+        // Which directories nothing builds is read from the written Flux Kustomizations, so it
+        // is decided before builds take those trees (see below).
+        let standalone = {
+            let tables = self.tables();
+            let tree = self.tree(&tables);
+            ownership::standalone_dirs(&tree, &self.ownership.applied_files)
+        };
         // Linting reads applied objects, not their sources: builds may own the source trees.
         if lean {
             self.handover = Some(crate::render::handover::Handover::take_from(
@@ -250,7 +257,6 @@ impl Index {
                 base,
                 lean,
             );
-            let standalone = ownership::standalone_dirs(&tree, &self.ownership.applied_files);
             crate::render::flux::render_standalone(
                 &tree,
                 &standalone,

@@ -116,6 +116,7 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
     let discover::Walk {
         files,
         problems: walk_problems,
+        skipped: _skipped,
     } = walk;
     let loaded = load::load_all(&files, opts.max_file_bytes);
     // The source map holds every path from here on; the walk's copies go before rendering.

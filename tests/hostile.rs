@@ -297,3 +297,95 @@ fn a_kustomization_cycle_and_a_path_outside_the_repository() {
     let (code, _, _) = survived(&run(&dir, &["render", "outside"]));
     assert!(code <= 2);
 }
+
+/// `git` for the tests that need a real work tree; they are skipped (and say so) without it.
+fn git(dir: &Path, args: &[&str]) -> bool {
+    Command::new("git")
+        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+const PLAIN_SECRET: &[u8] = b"apiVersion: v1
+kind: Secret
+metadata:
+  name: leaked
+stringData:
+  password: hunter2
+";
+
+#[test]
+fn a_committed_file_is_linted_whatever_gitignore_says() {
+    let dir = repo(
+        "hostile-gitignore",
+        &[
+            (".gitignore", b"secrets/\n*.local.yaml\n"),
+            (".ignore", b"app/\n"),
+            ("secrets/committed.yaml", PLAIN_SECRET),
+            ("secrets/untracked.yaml", PLAIN_SECRET),
+            ("app/db.local.yaml", PLAIN_SECRET),
+            ("app/witness.yaml", WITNESS),
+        ],
+    );
+    if !git(&dir, &["init", "-q", "."]) {
+        eprintln!("skipped: no git on this machine");
+        return;
+    }
+    assert!(git(&dir, &["add", "app/witness.yaml", ".gitignore"]));
+    assert!(git(
+        &dir,
+        &["add", "-f", "secrets/committed.yaml", "app/db.local.yaml"]
+    ));
+    assert!(git(&dir, &["commit", "-qm", "x"]));
+    for args in [
+        vec!["check", "--format", "concise"],
+        // How the pre-commit hook calls it: the changed files by name.
+        vec![
+            "check",
+            "--format",
+            "concise",
+            "secrets/committed.yaml",
+            "app/db.local.yaml",
+            "app/witness.yaml",
+        ],
+    ] {
+        let (code, out, err) = survived(&run(&dir, &args));
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(out.contains("secrets/committed.yaml:6:3: CNPG501"), "{out}");
+        assert!(out.contains("app/db.local.yaml:6:3: CNPG501"), "{out}");
+        // `.ignore` is ripgrep's, not Flux's: it hides nothing.
+        witness_reported(&out);
+        // An ignored file git does not track is in no checkout, so in no Flux artifact.
+        assert!(!out.contains("untracked.yaml"), "{out}");
+    }
+}
+
+#[test]
+fn without_git_gitignore_hides_nothing_and_flux_default_exclusions_apply() {
+    let dir = repo(
+        "hostile-no-git",
+        &[
+            (".gitignore", b"secrets/\n"),
+            ("secrets/s.yaml", PLAIN_SECRET),
+            (".archive/old.yaml", PLAIN_SECRET),
+            // source-controller leaves these out of every artifact.
+            (".github/workflows/s.yaml", PLAIN_SECRET),
+            ("apps/.sops.yaml", PLAIN_SECRET),
+            (".sourceignore", b"ignored-by-flux/\n"),
+            ("ignored-by-flux/s.yaml", PLAIN_SECRET),
+            ("witness.yaml", WITNESS),
+        ],
+    );
+    let (code, out, _) = concise(&dir);
+    assert_eq!(code, 1);
+    assert!(out.contains("secrets/s.yaml:6:3: CNPG501"), "{out}");
+    assert!(out.contains(".archive/old.yaml:6:3: CNPG501"), "{out}");
+    for hidden in [".github/", ".sops.yaml", "ignored-by-flux/"] {
+        assert!(!out.contains(hidden), "{hidden}: {out}");
+    }
+    witness_reported(&out);
+}

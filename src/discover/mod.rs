@@ -184,10 +184,10 @@ impl Enter {
     fn enters(&self, dir: &str) -> bool {
         dir.is_empty()
             || self.dirs.contains(dir)
-            || self
-                .sparse
-                .iter()
-                .any(|s| dir.strip_prefix(s.as_str()).is_some_and(|r| r.starts_with('/')))
+            || self.sparse.iter().any(|s| {
+                dir.strip_prefix(s.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+            })
     }
 }
 

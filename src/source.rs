@@ -63,11 +63,18 @@ impl SourceFile {
         }
     }
 
+    /// Line breaks are LF, CRLF and a lone CR, as YAML reads them (YAML 1.2 `b-break`):
+    /// a file written with old Mac line endings still gets its lines right.
     fn line_starts(&self) -> &[u32] {
         self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(self.text.match_indices('\n').map(|(i, _)| clamp_u32(i + 1)))
-                .collect()
+            let bytes = self.text.as_bytes();
+            let mut starts = vec![0];
+            for (i, &b) in bytes.iter().enumerate() {
+                if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                    starts.push(clamp_u32(i + 1));
+                }
+            }
+            starts.into_boxed_slice()
         })
     }
 
@@ -195,5 +202,15 @@ mod tests {
         assert_eq!(f.line_col(999).line, 3);
         // Inside a multi-byte char clamps to its start.
         assert_eq!(f.line_col(8), LineCol { line: 2, column: 2 });
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let f = SourceFile::new("a".into(), "a".into(), "a: 1\rb: 2\r\nc: 3".into());
+        assert_eq!(f.line_col(5), LineCol { line: 2, column: 1 });
+        assert_eq!(f.line_col(11), LineCol { line: 3, column: 1 });
+        assert_eq!(f.line_text(1), "a: 1");
+        assert_eq!(f.line_text(2), "b: 2");
+        assert_eq!(f.line_count(), 3);
     }
 }

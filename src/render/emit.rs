@@ -5,19 +5,32 @@
 use crate::source::SourceMap;
 use crate::yaml::{Kind, Node, Scalar, Style};
 
+/// Output stops growing past this many bytes: a deep tree built by aliases prints every line
+/// at its full indentation, and 17 KB of YAML could otherwise print a gigabyte.
+pub const MAX_OUTPUT: usize = 64 * 1024 * 1024;
+
 pub struct Emitter<'a> {
     /// When set, values are annotated with where they were written.
     pub origins: Option<(&'a SourceMap, &'a dyn Fn(u32) -> String)>,
 }
 
 impl Emitter<'_> {
-    pub fn document(&self, root: &Node) -> String {
+    /// The document as YAML, or `None` when it would take more than `room` bytes.
+    pub fn document_within(&self, root: &Node, room: usize) -> Option<String> {
         let mut out = String::new();
-        self.node(root, 0, &mut out, false);
+        self.node(root, 0, &mut out, false, false, room);
+        if out.len() > room {
+            return None;
+        }
         if !out.ends_with('\n') {
             out.push('\n');
         }
-        out
+        Some(out)
+    }
+
+    pub fn document(&self, root: &Node) -> String {
+        self.document_within(root, MAX_OUTPUT)
+            .unwrap_or_else(|| format!("# larger than {MAX_OUTPUT} bytes; not shown\n"))
     }
 
     fn origin(&self, node: &Node) -> String {
@@ -33,12 +46,25 @@ impl Emitter<'_> {
         }
     }
 
-    /// Writes `node` whose first line continues the current one (after `key:` or `- `).
-    fn node(&self, node: &Node, indent: usize, out: &mut String, inline_start: bool) {
+    /// Writes `node` whose first line continues the current one (after `key:` or `- `);
+    /// `no_tag` when the caller has written its tag already. Stops once `out` passes `room`.
+    fn node(
+        &self,
+        node: &Node,
+        indent: usize,
+        out: &mut String,
+        inline_start: bool,
+        no_tag: bool,
+        room: usize,
+    ) {
+        if out.len() > room {
+            return;
+        }
         let pad = " ".repeat(indent);
         let tag = node
             .tag
             .as_deref()
+            .filter(|_| !no_tag)
             .map(|t| format!("{t} "))
             .unwrap_or_default();
         match &node.kind {
@@ -72,9 +98,9 @@ impl Emitter<'_> {
                     match &item.kind {
                         Kind::Map(entries) if !entries.is_empty() => {
                             // The first key on the dash line.
-                            self.entries(entries, indent + 2, out, true);
+                            self.entries(entries, indent + 2, out, true, room);
                         }
-                        _ => self.node(item, indent + 2, out, true),
+                        _ => self.node(item, indent + 2, out, true, false, room),
                     }
                 }
             }
@@ -87,7 +113,7 @@ impl Emitter<'_> {
                     }
                     out.push('\n');
                 }
-                self.entries(entries, indent, out, false);
+                self.entries(entries, indent, out, false, room);
             }
         }
     }
@@ -98,9 +124,13 @@ impl Emitter<'_> {
         indent: usize,
         out: &mut String,
         first_inline: bool,
+        room: usize,
     ) {
         let pad = " ".repeat(indent);
         for (i, e) in entries.iter().enumerate() {
+            if out.len() > room {
+                return;
+            }
             if i == 0 && first_inline {
                 out.push(' ');
             } else {
@@ -127,11 +157,10 @@ impl Emitter<'_> {
                     Kind::Seq(_) => indent,
                     _ => indent + 2,
                 };
-                let mut stripped = e.value.clone();
-                stripped.tag = None;
-                self.node(&stripped, child, out, false);
+                // The tag went on the key's line; a copy without it would cost the subtree.
+                self.node(&e.value, child, out, false, true, room);
             } else {
-                self.node(&e.value, indent + 2, out, true);
+                self.node(&e.value, indent + 2, out, true, false, room);
             }
         }
     }
@@ -148,7 +177,12 @@ fn scalar(s: &Scalar, indent: usize) -> String {
                 t.to_string()
             }
         }
-        Style::Block if t.contains('\n') && !t.trim_end_matches('\n').contains('\r') => {
+        Style::Block
+            if t.contains('\n')
+                && !t
+                    .chars()
+                    .any(|c| c != '\n' && c != '\t' && crate::report::needs_escape(c)) =>
+        {
             let pad = " ".repeat(indent + 2);
             let chomp = if t.ends_with('\n') { "" } else { "-" };
             let mut out = format!("|{chomp}");
@@ -177,7 +211,7 @@ fn plain_ok(t: &str) -> bool {
         && !t.contains(": ")
         && !t.contains(" #")
         && !t.ends_with(':')
-        && !t.contains(['\n', '\t', '\r'])
+        && !t.chars().any(crate::report::needs_escape)
         || t == "-"
 }
 
@@ -192,6 +226,10 @@ fn quote(t: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            // Nothing that moves a terminal's cursor or reorders text is printed raw.
+            c if crate::report::needs_escape(c) => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
             c => out.push(c),
         }
     }
@@ -230,6 +268,32 @@ mod tests {
             }
             _ => false,
         }
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_read_back() {
+        for text in [
+            "a: \"\\e[31mred\\u202e\"\n",
+            "a: \"x\\u0085y\\u2028\"\n",
+            "a: |\n  one\\e\n  two\n",
+        ] {
+            let a = crate::yaml::first_root(text);
+            let out = Emitter { origins: None }.document(&a);
+            assert!(
+                !out.chars()
+                    .any(|c| c != '\n' && crate::report::needs_escape(c)),
+                "{out:?}"
+            );
+            round_trip(text);
+        }
+    }
+
+    #[test]
+    fn output_stops_at_its_room() {
+        let a = crate::yaml::first_root("a:\n  b:\n    c: [1, 2, 3]\n");
+        let e = Emitter { origins: None };
+        assert!(e.document_within(&a, 10).is_none());
+        assert!(e.document_within(&a, 1000).is_some());
     }
 
     #[test]

@@ -2,14 +2,19 @@
 
 use std::io::{self, Write};
 
-use super::Report;
+use super::{inert, Report};
 
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     for d in report.visible() {
         writeln!(
             out,
             "{}:{}:{}: {} [{}] {}",
-            d.at.path, d.at.start.line, d.at.start.column, d.code, d.severity, d.message
+            inert(&d.at.path),
+            d.at.start.line,
+            d.at.start.column,
+            d.code,
+            d.severity,
+            inert(&d.message)
         )?;
     }
     Ok(())

@@ -3,14 +3,13 @@
 
 use std::io::{self, Write};
 
-use super::Report;
+use super::{inert, Report};
 use crate::diagnostics::Severity;
 
-/// Escaping for the message part.
+/// Escaping for the message part: every control character is made visible first (a raw line
+/// break would end the command, and the next line could be a command of its own), then `%`.
 fn data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    inert(s).replace('%', "%25")
 }
 
 /// Escaping for `key=value` properties, which also may not hold `:` or `,`.
@@ -46,7 +45,8 @@ mod tests {
 
     #[test]
     fn escaping() {
-        assert_eq!(data("50% done\r\nnext"), "50%25 done%0D%0Anext");
+        assert_eq!(data("50% done\r\nnext"), "50%25 done\\r\\nnext");
+        assert_eq!(data("x\n::error::y\u{1b}"), "x\\n::error::y\\u{1b}");
         assert_eq!(property("a:b,c%"), "a%3Ab%2Cc%25");
     }
 }

@@ -10,9 +10,11 @@ use miette::{
     MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
-use super::{Report, Style};
+use std::collections::HashMap;
+
+use super::{inert, needs_escape, Report, Style};
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::source::{SourceFile, Span};
+use crate::source::{FileId, SourceFile, Span};
 
 pub fn write(report: &Report<'_>, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     let theme = if style.color {
@@ -23,8 +25,9 @@ pub fn write(report: &Report<'_>, style: &Style, out: &mut dyn Write) -> io::Res
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_links(false);
+    let clean = inert_sources(report);
     for d in report.visible() {
-        let shown = Shown::from_diagnostic(report, d);
+        let shown = Shown::from_diagnostic(report, d, &clean);
         let mut text = String::new();
         handler
             .render_report(&mut text, &shown)
@@ -90,9 +93,49 @@ fn plural(n: usize, what: &str) -> String {
     }
 }
 
+/// Same-length copies of the shown files that hold control characters: snippets print file
+/// text, and a raw escape sequence in it would reach the terminal. Each such character becomes
+/// `?` (one per byte, so every span still fits), and a lone CR a line feed, since YAML reads it
+/// as a line break and the terminal would overwrite the line with it.
+fn inert_sources(report: &Report<'_>) -> HashMap<FileId, String> {
+    let mut out = HashMap::new();
+    for d in report.visible() {
+        for span in std::iter::once(d.at.span).chain(d.related.iter().map(|r| r.at.span)) {
+            if out.contains_key(&span.file) {
+                continue;
+            }
+            let Some(file) = report.sources.get(span.file) else {
+                continue;
+            };
+            let text = &file.text;
+            let bytes = text.as_bytes();
+            let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+            let dirty = text.char_indices().any(|(i, c)| {
+                (needs_escape(c) && !matches!(c, '\n' | '\t' | '\r')) || (c == '\r' && lone_cr(i))
+            });
+            if !dirty {
+                continue;
+            }
+            let mut clean = String::with_capacity(text.len());
+            for (i, c) in text.char_indices() {
+                match c {
+                    '\r' if lone_cr(i) => clean.push('\n'),
+                    '\n' | '\t' | '\r' => clean.push(c),
+                    c if needs_escape(c) => clean.extend(std::iter::repeat_n('?', c.len_utf8())),
+                    c => clean.push(c),
+                }
+            }
+            out.insert(span.file, clean);
+        }
+    }
+    out
+}
+
 /// One file's text served from its line index.
 struct Src<'a> {
     file: &'a SourceFile,
+    /// The text shown: the file's, or its inert copy (same length, same lines).
+    text: &'a str,
     name: String,
 }
 
@@ -103,7 +146,7 @@ impl SourceCode for Src<'_> {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
-        let text = self.file.text.as_bytes();
+        let text = self.text.as_bytes();
         let start = span.offset();
         let end = start + span.len();
         if end > text.len() {
@@ -152,9 +195,15 @@ struct Shown<'a> {
 }
 
 impl<'a> Shown<'a> {
-    fn from_diagnostic(report: &Report<'a>, d: &Diagnostic) -> Shown<'a> {
+    /// Every text from the repository (messages name objects, paths are file names) is shown
+    /// through [`inert`].
+    fn from_diagnostic(
+        report: &Report<'a>,
+        d: &Diagnostic,
+        clean: &'a HashMap<FileId, String>,
+    ) -> Shown<'a> {
         let primary_label = match &d.via {
-            Some(ks) => format!("applied by Flux Kustomization {ks}"),
+            Some(ks) => format!("applied by Flux Kustomization {}", inert(ks)),
             None => "here".to_string(),
         };
         let mut labels = vec![LabeledSpan::new_primary_with_span(
@@ -165,16 +214,16 @@ impl<'a> Shown<'a> {
         for r in &d.related {
             if r.at.span.file == d.at.span.file {
                 labels.push(LabeledSpan::new_with_span(
-                    Some(r.message.clone()),
+                    Some(inert(&r.message).into_owned()),
                     source_span(r.at.span),
                 ));
             } else {
                 related.push(Shown {
-                    message: r.message.clone(),
+                    message: inert(&r.message).into_owned(),
                     code: String::new(),
                     severity: miette::Severity::Advice,
                     help: None,
-                    src: src(report, r.at.span, &r.at.path),
+                    src: src(report, r.at.span, &r.at.path, clean),
                     labels: vec![LabeledSpan::new_primary_with_span(
                         None,
                         source_span(r.at.span),
@@ -184,25 +233,34 @@ impl<'a> Shown<'a> {
             }
         }
         Shown {
-            message: d.message.clone(),
+            message: inert(&d.message).into_owned(),
             code: format!("{} {}", d.code, d.name),
             severity: match d.severity {
                 Severity::Error => miette::Severity::Error,
                 Severity::Warning => miette::Severity::Warning,
                 Severity::Info => miette::Severity::Advice,
             },
-            help: d.help.clone(),
-            src: src(report, d.at.span, &d.at.path),
+            help: d.help.as_deref().map(|h| inert(h).into_owned()),
+            src: src(report, d.at.span, &d.at.path, clean),
             labels,
             related,
         }
     }
 }
 
-fn src<'a>(report: &Report<'a>, span: Span, path: &str) -> Option<Src<'a>> {
+fn src<'a>(
+    report: &Report<'a>,
+    span: Span,
+    path: &str,
+    clean: &'a HashMap<FileId, String>,
+) -> Option<Src<'a>> {
+    let file = report.sources.get(span.file)?;
     Some(Src {
-        file: report.sources.get(span.file)?,
-        name: path.to_string(),
+        file,
+        text: clean
+            .get(&span.file)
+            .map_or(file.text.as_str(), String::as_str),
+        name: inert(path).into_owned(),
     })
 }
 

@@ -128,6 +128,6 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             stale_baseline: s.stale_baseline,
         },
     };
-    serde_json::to_writer_pretty(&mut *out, &output)?;
+    super::write_json(out, &output)?;
     writeln!(out)
 }

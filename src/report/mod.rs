@@ -63,6 +63,20 @@ impl Report<'_> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inert_escapes_what_changes_layout() {
+        assert_eq!(inert("plain name-1"), "plain name-1");
+        assert_eq!(inert("a\n::error x"), "a\\n::error x");
+        assert_eq!(inert("\u{1b}[31mred\r"), "\\u{1b}[31mred\\r");
+        assert_eq!(inert("x\u{202e}y\u{85}"), "x\\u{202e}y\\u{85}");
+        assert_eq!(inert("é ü 日本"), "é ü 日本");
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Human,
@@ -75,6 +89,62 @@ pub enum Format {
 pub struct Style {
     pub color: bool,
     pub width: usize,
+}
+
+/// Text from the repository made safe to print: control characters, line and paragraph
+/// separators and bidirectional overrides become visible escapes (`\n`, `\u{1b}`), so that an
+/// object name cannot start a new line read as a GitHub workflow command (`::error ...`), move
+/// the terminal's cursor, or reorder what a reviewer sees. Everything else is kept as it is.
+pub fn inert(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Characters that change how text is laid out or read rather than what it says.
+pub fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// Pretty JSON in which the characters [`inert`] escapes are `\u` escapes too: serde escapes
+/// the ASCII controls, not C1 controls or bidirectional overrides, which a viewer of the file
+/// (or of code scanning's alerts) would act on.
+pub fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    if !text.chars().any(needs_escape_in_json) {
+        return out.write_all(text.as_bytes());
+    }
+    let mut clean = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if needs_escape_in_json(c) {
+            clean.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            clean.push(c);
+        }
+    }
+    out.write_all(clean.as_bytes())
+}
+
+/// What serde leaves raw that [`needs_escape`] escapes (all in the Basic Multilingual Plane, so
+/// one `\uXXXX` each). Line breaks between JSON tokens are the writer's own.
+fn needs_escape_in_json(c: char) -> bool {
+    !c.is_ascii() && needs_escape(c)
 }
 
 pub fn write(

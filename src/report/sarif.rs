@@ -188,6 +188,6 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             "results": report.diagnostics.iter().map(result).collect::<Vec<_>>()
         }]
     });
-    serde_json::to_writer_pretty(&mut *out, &sarif)?;
+    super::write_json(out, &sarif)?;
     writeln!(out)
 }

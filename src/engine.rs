@@ -283,37 +283,59 @@ impl Resolver<'_> {
 
 /// Finds a node by address, with its YAML path. The key target points at the mapping key
 /// that holds the node.
+///
+/// The walk records each visited node's parent and step instead of copying the path so far
+/// into every node it visits: a tree that aliases made deep and wide would otherwise cost
+/// nodes × depth per finding. The path is built once, from the node found.
 fn find_node(root: &Node, addr: usize, target: Target) -> Option<(Span, Vec<Seg>)> {
-    let mut stack: Vec<(&Node, Vec<Seg>)> = vec![(root, Vec::new())];
     if std::ptr::eq(root, addr as *const Node) {
         return Some((root.span, Vec::new()));
     }
-    while let Some((node, path)) = stack.pop() {
+    // (parent record, step from the parent); record 0 is the root.
+    let mut records: Vec<(usize, Option<Seg>)> = vec![(0, None)];
+    let mut stack: Vec<(&Node, usize)> = vec![(root, 0)];
+    let path_of = |records: &[(usize, Option<Seg>)], mut at: usize| {
+        let mut path = Vec::new();
+        while at != 0 {
+            let (parent, seg) = &records[at];
+            if let Some(seg) = seg {
+                path.push(seg.clone());
+            }
+            at = *parent;
+        }
+        path.reverse();
+        path
+    };
+    while let Some((node, rec)) = stack.pop() {
         match &node.kind {
             Kind::Scalar(_) => {}
             Kind::Seq(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    let mut p = path.clone();
-                    p.push(Seg::Index(i));
+                    records.push((rec, Some(Seg::Index(i))));
+                    let me = records.len() - 1;
                     if item as *const Node as usize == addr {
-                        return Some((item.span, p));
+                        return Some((item.span, path_of(&records, me)));
                     }
-                    stack.push((item, p));
+                    if !matches!(item.kind, Kind::Scalar(_)) {
+                        stack.push((item, me));
+                    }
                 }
             }
             Kind::Map(entries) => {
                 for e in entries {
-                    let mut p = path.clone();
-                    p.push(Seg::Key(e.key.as_str().unwrap_or("").into()));
                     let at_key = &e.key as *const Node as usize == addr;
                     let at_value = &e.value as *const Node as usize == addr;
-                    if at_key || (at_value && target == Target::Key) {
-                        return Some((e.key.span, p));
+                    if at_key || at_value || !matches!(e.value.kind, Kind::Scalar(_)) {
+                        records.push((rec, Some(Seg::Key(e.key.as_str().unwrap_or("").into()))));
+                        let me = records.len() - 1;
+                        if at_key || (at_value && target == Target::Key) {
+                            return Some((e.key.span, path_of(&records, me)));
+                        }
+                        if at_value {
+                            return Some((e.value.span, path_of(&records, me)));
+                        }
+                        stack.push((&e.value, me));
                     }
-                    if at_value {
-                        return Some((e.value.span, p));
-                    }
-                    stack.push((&e.value, p));
                 }
             }
         }

@@ -38,7 +38,7 @@
 //! writes annotation values as strings, and its serializer quotes plain strings that YAML 1.1
 //! would read as booleans (`on`, `yes`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use crate::source::Span;
@@ -337,6 +337,11 @@ fn walk_map(src: Src, schema: Option<u16>, at: Span, depth: usize) -> Result<Wal
 /// Walks every field of `dest` and, when given, `origin` (`Some(None)`: the patch has no value
 /// here) in sorted order, setting each result on `dest` as kyaml's `FieldSetter` does. With
 /// `origin` None, `dest` is walked against itself.
+///
+/// Fields are found through a map of names, and the results set in one pass at the end (names
+/// are distinct, so this is what setting them one by one does): a patch of 40,000 keys on a
+/// mapping of 40,000 keys costs 80,000 steps, not 1.6 billion. Values are moved out of both
+/// sides, not copied: each side is owned here and rebuilt from the results.
 fn walk_fields(
     mut dest: Node,
     origin: Option<Option<Node>>,
@@ -345,58 +350,110 @@ fn walk_fields(
     depth: usize,
 ) -> Result<Node, PatchError> {
     let same = origin.is_none();
-    let origin = origin.flatten();
-    let mut names: BTreeSet<String> = BTreeSet::new();
-    for n in [Some(&dest), origin.as_ref()].into_iter().flatten() {
+    let mut origin = origin.flatten();
+    let positions = |n: &Node| -> HashMap<String, usize> {
+        let mut m = HashMap::new();
         if let Kind::Map(entries) = &n.kind {
-            names.extend(entries.iter().map(|e| value_text(&e.key).to_string()));
+            for (i, e) in entries.iter().enumerate() {
+                m.entry(value_text(&e.key).to_string()).or_insert(i);
+            }
         }
-    }
+        m
+    };
+    let dest_at = positions(&dest);
+    let origin_at = origin.as_ref().map(positions).unwrap_or_default();
+    let names: BTreeSet<&String> = dest_at.keys().chain(origin_at.keys()).collect();
+    // (name, result, key to add it under, old value's scalar for the style it keeps)
+    let mut results: Vec<(&String, Walked, Option<Node>, Option<Node>)> = Vec::new();
     for name in names {
-        let child_schema = schema.and_then(|s| schema_field(s, &name));
-        let dv = field(&dest, &name).map(|e| e.value.clone());
-        let oe = origin.as_ref().and_then(|o| field(o, &name));
-        let key_node = oe.or_else(|| field(&dest, &name)).map(|e| e.key.clone());
-        let child_at = oe.map_or(at, |e| e.value.span);
+        let child_schema = schema.and_then(|s| schema_field(s, name));
+        let di = dest_at.get(name).copied();
+        let oi = origin_at.get(name).copied();
+        let dest_entry = match (&mut dest.kind, di) {
+            (Kind::Map(entries), Some(i)) => entries.get_mut(i),
+            _ => None,
+        };
+        // The old value's style survives an overwrite; only a scalar's matters, so only a
+        // scalar is copied. Everything else moves into the walk.
+        let old_scalar = dest_entry
+            .as_ref()
+            .filter(|e| matches!(e.value.kind, Kind::Scalar(_)))
+            .map(|e| e.value.clone());
+        let dv = dest_entry.map(|e| {
+            let span = e.value.span;
+            std::mem::replace(&mut e.value, placeholder(span))
+        });
+        let origin_entry = match (origin.as_mut().map(|o| &mut o.kind), oi) {
+            (Some(Kind::Map(entries)), Some(i)) => entries.get_mut(i),
+            _ => None,
+        };
+        let (ov, okey, child_at) = match origin_entry {
+            Some(e) => {
+                let span = e.value.span;
+                (
+                    Some(std::mem::replace(&mut e.value, placeholder(span))),
+                    Some(e.key.clone()),
+                    span,
+                )
+            }
+            None => (None, None, at),
+        };
+        let key_node = okey.or_else(|| match (&dest.kind, di) {
+            (Kind::Map(entries), Some(i)) => entries.get(i).map(|e| e.key.clone()),
+            _ => None,
+        });
         let src = if same {
             match dv {
                 Some(v) => Src::Same(v),
                 None => continue,
             }
         } else {
-            Src::Pair(dv, oe.map(|e| e.value.clone()))
+            Src::Pair(dv, ov)
         };
         let walked = walk(src, child_schema, true, child_at, depth + 1)?;
-        if let Kind::Map(entries) = &mut dest.kind {
-            set_field(entries, &name, walked, key_node);
+        results.push((name, walked, key_node, old_scalar));
+    }
+    if let Kind::Map(entries) = &mut dest.kind {
+        let mut removed = vec![false; entries.len()];
+        let mut added = Vec::new();
+        for (name, walked, key_node, old_scalar) in results {
+            let pos = dest_at.get(name).copied();
+            let value = match walked.node {
+                Some(v) if !is_null(&v) || walked.keep => v,
+                _ => {
+                    if let Some(i) = pos {
+                        removed[i] = true;
+                    }
+                    continue;
+                }
+            };
+            match pos.and_then(|i| entries.get_mut(i)) {
+                Some(entry) => {
+                    let mut value = value;
+                    if let Some(old) = &old_scalar {
+                        take_existing_style(old, &mut value);
+                    }
+                    entry.value = value;
+                }
+                None => {
+                    let key = key_node.unwrap_or_else(|| scalar_node(value.span, name));
+                    added.push(Entry { key, value });
+                }
+            }
         }
+        let mut i = 0;
+        entries.retain(|_| {
+            i += 1;
+            !removed[i - 1]
+        });
+        entries.extend(added);
     }
     Ok(dest)
 }
 
-/// kyaml's `FieldSetter` on a mapping.
-fn set_field(entries: &mut Vec<Entry>, name: &str, walked: Walked, key_node: Option<Node>) {
-    let pos = entries.iter().position(|e| value_text(&e.key) == name);
-    let value = match walked.node {
-        Some(v) if !is_null(&v) || walked.keep => v,
-        _ => {
-            if let Some(i) = pos {
-                entries.remove(i);
-            }
-            return;
-        }
-    };
-    match pos.and_then(|i| entries.get_mut(i)) {
-        Some(entry) => {
-            let mut value = value;
-            take_existing_style(&entry.value, &mut value);
-            entry.value = value;
-        }
-        None => {
-            let key = key_node.unwrap_or_else(|| scalar_node(value.span, name));
-            entries.push(Entry { key, value });
-        }
-    }
+/// What stands in a field whose value moved into the walk, until the result replaces it.
+fn placeholder(span: Span) -> Node {
+    scalar_node(span, "")
 }
 
 /// kyaml keeps the style of the value it overwrites (kubernetes-sigs/kustomize#6140): a plain

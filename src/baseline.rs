@@ -42,12 +42,16 @@ pub fn write(path: &Path, diagnostics: &[Diagnostic]) -> Result<(), String> {
         findings,
     })
     .map_err(|e| format!("cannot encode the baseline: {e}"))?;
-    std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
+    crate::fsio::write_replacing(path, (text + "\n").as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 pub fn read(path: &Path) -> Result<BTreeSet<String>, String> {
-    let text = std::fs::read_to_string(path)
+    // The baseline is committed with the repository: a regular file of sensible size.
+    let bytes = crate::fsio::read_regular(path, 256 * 1024 * 1024)
         .map_err(|e| format!("cannot read the baseline {}: {e}", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("the baseline {} is not UTF-8 text", path.display()))?;
     let file: BaselineFile = serde_json::from_str(&text).map_err(|e| {
         format!(
             "{}:{}:{}: not a cnpg-lint baseline: {e}",

@@ -129,6 +129,9 @@ impl FailOn {
     }
 }
 
+/// The most worker threads `--jobs` gives (or the number of cores, when there are more).
+const MAX_JOBS: usize = 64;
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -267,6 +270,15 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         args.ignore.clone()
     };
     let rules = selected_rules(&select, &ignore)?;
+    if let (Some(read), Some(write)) = (&args.baseline, &args.write_baseline) {
+        if same_file(&cwd.join(read), &cwd.join(write)) {
+            return Err(format!(
+                "--baseline and --write-baseline name the same file ({}): the run would \
+                 overwrite the baseline it filters with; give one of them",
+                read.display()
+            ));
+        }
+    }
     // Findings are reported for the given paths only; the rest of the repository is context.
     let mut scope = Vec::new();
     for t in &targets {
@@ -279,9 +291,10 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         })?;
         scope.push(slash_path(rel));
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // More threads than cores only adds stacks and contention; `--jobs 100000` must not
+    // spend a minute starting threads.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = args.jobs.unwrap_or(cores).clamp(1, MAX_JOBS.max(cores));
     // The global pool can only be built once per process; a second build is harmless.
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
@@ -340,12 +353,12 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         width: 100,
     };
     match &args.output {
-        Some(path) => std::fs::File::create(path)
-            .and_then(|mut f| {
-                report::write(args.format, &report, &style, &mut f)?;
-                f.flush()
-            })
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        Some(path) => {
+            let mut buf = Vec::new();
+            report::write(args.format, &report, &style, &mut buf)
+                .and_then(|()| crate::fsio::write_replacing(&cwd.join(path), &buf))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?
+        }
         None => {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
@@ -359,8 +372,26 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         t.add("report", report_start.elapsed());
         eprint!("{}", t.table());
     }
-    for n in &notes {
-        eprintln!("error: {n}");
+    // With CNPG005 and CNPG007 run, files not read and budgets crossed are findings, which the
+    // human output on a terminal shows in full already; elsewhere (a report in a file, JSON for
+    // a tool) standard error names them too, for the log.
+    let as_findings = ["CNPG005", "CNPG007"]
+        .iter()
+        .all(|c| rules.iter().any(|r| r.meta.code == *c));
+    let shown = as_findings && args.format == Format::Human && args.output.is_none();
+    if shown && !result.problems.is_empty() {
+        eprintln!(
+            "error: the run is incomplete: {} (reported above as CNPG005 and CNPG007)",
+            plural(
+                result.problems.len(),
+                "file not read or budget crossed",
+                "files not read or budgets crossed"
+            )
+        );
+    }
+    let skip = if shown { result.problems.len() } else { 0 };
+    for n in notes.iter().skip(skip) {
+        eprintln!("error: {}", report::inert(n));
     }
     if !notes.is_empty() {
         return Ok(2);
@@ -458,9 +489,19 @@ fn render(args: &RenderArgs) -> Result<u8, String> {
             (objects, build.problems.clone())
         };
     let mut out = String::new();
+    let mut truncated = false;
     for o in &objects {
-        out.push_str("---\n");
-        out.push_str(&emitter.document(o));
+        let room = crate::render::emit::MAX_OUTPUT.saturating_sub(out.len());
+        match emitter.document_within(o, room) {
+            Some(doc) => {
+                out.push_str("---\n");
+                out.push_str(&doc);
+            }
+            None => {
+                truncated = true;
+                break;
+            }
+        }
     }
     print!("{out}");
     for p in &problems {
@@ -475,9 +516,39 @@ fn render(args: &RenderArgs) -> Result<u8, String> {
                 )
             })
             .unwrap_or_default();
-        eprintln!("note: {at}: {}", p.message);
+        eprintln!(
+            "note: {}: {}",
+            report::inert(&at),
+            report::inert(&p.message)
+        );
+    }
+    if truncated {
+        return Err(format!(
+            "the rendered objects take more than {} bytes (budget: render output); the rest is \
+             not printed",
+            crate::render::emit::MAX_OUTPUT
+        ));
     }
     Ok(0)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// Whether two paths name one file: the same path, or (for existing files) the same file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
 }
 
 fn display(root: &Path, cwd: &Path, repo_path: &str) -> String {

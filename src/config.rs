@@ -15,6 +15,8 @@ use crate::source::{SourceFile, Span};
 use crate::yaml::{self, Node};
 
 pub const FILE_NAME: &str = ".cnpg-lint.yaml";
+/// A configuration larger than this is refused.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// Top-level keys, with their descriptions (also the schema's).
 const KEYS: &[(&str, &str)] = &[
@@ -105,12 +107,18 @@ impl Config {
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let cannot = |message: String| ConfigError {
             path: path.to_path_buf(),
             line: 1,
             column: 1,
-            message: format!("cannot read the configuration: {e}"),
-        })?;
+            message,
+        };
+        // The file comes with the repository: a regular file of sensible size, never a link
+        // (its errors quote it, and `/etc/passwd` must not be quoted).
+        let bytes = crate::fsio::read_regular(path, MAX_CONFIG_BYTES)
+            .map_err(|e| cannot(format!("cannot read the configuration: {e}")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| cannot("the configuration is not UTF-8 text".into()))?;
         let mut config = Config::parse(path, &text)?;
         config.path = Some(path.to_path_buf());
         Ok(config)

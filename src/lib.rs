@@ -5,12 +5,14 @@
 //! [`report`] them in one format.
 
 pub mod baseline;
+pub mod budget;
 pub mod cli;
 pub mod config;
 pub mod cron;
 pub mod diagnostics;
 pub mod discover;
 pub mod engine;
+pub mod fsio;
 pub mod index;
 pub mod infra;
 pub mod load;

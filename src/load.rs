@@ -29,10 +29,21 @@ pub struct Loaded {
     pub sources: SourceMap,
     /// One entry per file in `sources`, same order.
     pub parsed: Vec<Parsed>,
+    /// Files and directories that could not be read (the walk's and this stage's).
     pub problems: Vec<IoProblem>,
+    /// Files deliberately not read (symlinks leaving the repository).
+    pub skipped: Vec<IoProblem>,
 }
 
-pub fn load_all(found: &[Found], max_bytes: u64) -> Loaded {
+/// Reads and parses `found`. The walk's `problems` and `skipped` files join the result, each
+/// with an empty source of its own, so that findings can point at them.
+pub fn load_all(
+    found: &[Found],
+    max_bytes: u64,
+    walk_problems: Vec<IoProblem>,
+    skipped: Vec<IoProblem>,
+) -> Loaded {
+    let aliases = crate::budget::aliases();
     let charts = chart_dirs(found);
     let results: Vec<Result<(SourceFile, Parsed), IoProblem>> = found
         .par_iter()
@@ -41,7 +52,7 @@ pub fn load_all(found: &[Found], max_bytes: u64) -> Loaded {
             let id = u32::try_from(i).unwrap_or(u32::MAX);
             // A bug in a parser must cost one file, not the run.
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                load_one(id, f, max_bytes, &charts)
+                load_one(id, f, max_bytes, &charts, &aliases)
             }))
             .unwrap_or_else(|_| {
                 Err(IoProblem {
@@ -72,10 +83,23 @@ pub fn load_all(found: &[Found], max_bytes: u64) -> Loaded {
             }
         }
     }
+    for p in walk_problems.iter().chain(&skipped) {
+        if sources.find(&p.path).is_none() {
+            sources.add(SourceFile::new(
+                p.path.clone().into(),
+                p.path.clone(),
+                String::new(),
+            ));
+            parsed.push(Parsed::Yaml(LoadedFile::default()));
+        }
+    }
+    let mut problems_all = walk_problems;
+    problems_all.append(&mut problems);
     Loaded {
         sources,
         parsed,
-        problems,
+        problems: problems_all,
+        skipped,
     }
 }
 
@@ -84,22 +108,20 @@ fn load_one(
     f: &Found,
     max_bytes: u64,
     charts: &HashSet<&str>,
+    aliases: &crate::budget::Budget,
 ) -> Result<(SourceFile, Parsed), IoProblem> {
     let problem = |message: String| IoProblem {
         path: f.repo_path.clone(),
         message,
     };
     // One open and one fstat per file: tens of thousands of files make path lookups count.
-    let cannot_read = |e: std::io::Error| problem(format!("cannot read: {e}"));
-    let mut file = std::fs::File::open(&f.path).map_err(cannot_read)?;
-    let size = file.metadata().map_err(cannot_read)?.len();
-    if size > max_bytes {
-        return Err(problem(format!(
-            "file is {size} bytes, over the {max_bytes}-byte limit; not linted (raise --max-file-size)"
-        )));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(cannot_read)?;
+    // The read is bounded by the cap, not by what the metadata claims.
+    let bytes = crate::fsio::read_regular(&f.path, max_bytes).map_err(|e| match e {
+        crate::fsio::ReadError::TooLarge(_) => problem(format!(
+            "the file is over the {max_bytes}-byte limit (raise --max-file-size)"
+        )),
+        other => problem(format!("cannot read: {other}")),
+    })?;
     let (text, bad_at) = match String::from_utf8(bytes) {
         Ok(t) => (t, None),
         Err(e) => {
@@ -111,7 +133,7 @@ fn load_one(
         Parsed::NotUtf8(Span::new(id, at, at))
     } else {
         match f.kind {
-            FileKind::Yaml => parse_yaml(id, &f.repo_path, &text, charts),
+            FileKind::Yaml => parse_yaml(id, &f.repo_path, &text, charts, aliases),
             FileKind::Terraform => {
                 let facts = terraform::extract(&text)
                     .map_err(|e| (Span::new(id, e.offset, e.offset), e.message));
@@ -125,11 +147,17 @@ fn load_one(
     ))
 }
 
-fn parse_yaml(id: FileId, repo_path: &str, text: &str, charts: &HashSet<&str>) -> Parsed {
+fn parse_yaml(
+    id: FileId,
+    repo_path: &str,
+    text: &str,
+    charts: &HashSet<&str>,
+    aliases: &crate::budget::Budget,
+) -> Parsed {
     if is_chart_template(repo_path, charts) {
         return Parsed::Template;
     }
-    let loaded = yaml::load(id, text);
+    let loaded = yaml::load_in(id, text, Some(aliases));
     let templated = text.contains("{{") && (!loaded.errors.is_empty() || loaded.complex_keys);
     if templated {
         Parsed::Template

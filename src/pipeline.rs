@@ -116,9 +116,9 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
     let discover::Walk {
         files,
         problems: walk_problems,
-        skipped: _skipped,
+        skipped,
     } = walk;
-    let loaded = load::load_all(&files, opts.max_file_bytes);
+    let loaded = load::load_all(&files, opts.max_file_bytes, walk_problems, skipped);
     // The source map holds every path from here on; the walk's copies go before rendering.
     drop(files);
     lap(&mut timings, "load");
@@ -129,8 +129,23 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
         last.time = last.time.saturating_sub(index.render_time);
     }
     timings.add("render", index.render_time);
-    let mut problems = walk_problems;
-    problems.append(&mut index.problems);
+    // What makes the run incomplete: files not read, budgets crossed, builds that failed
+    // inside this tool. The first two are also findings (CNPG005, CNPG007).
+    let mut problems = index.problems.clone();
+    problems.extend(index.limits.iter().map(|l| {
+        IoProblem {
+            path: index
+                .sources
+                .get(l.span.file)
+                .map(|f| f.repo_path.clone())
+                .unwrap_or_default(),
+            message: l.message.clone(),
+        }
+    }));
+    problems.append(&mut index.internal);
+    // A budget crossed in a kustomization several builds include is one problem.
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert((p.path.clone(), p.message.clone())));
     if rules.iter().any(|r| SCHEMA_RULES.contains(&r.meta.code)) {
         let (issues, mut failed) = crate::schema::check_all(&index);
         index.schema = issues;

@@ -7,13 +7,18 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_cnpg-lint");
+/// The binary under test. `CNPG_LINT_TEST_BIN` points these tests at another build, to show
+/// that they fail on a build without the defences they check.
+fn bin() -> String {
+    std::env::var("CNPG_LINT_TEST_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_cnpg-lint").to_string())
+}
 
 /// A run that takes longer than this is a hang.
 const LIMIT: Duration = Duration::from_secs(60);
 
 fn run(dir: &Path, args: &[&str]) -> Output {
-    let child = Command::new(BIN)
+    let child = Command::new(bin())
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -100,12 +105,14 @@ fn alias_bomb() {
             ("witness.yaml", WITNESS),
         ],
     );
-    let (code, out, _) = concise(&dir);
-    assert_eq!(code, 1);
+    let (code, out, err) = concise(&dir);
+    // A crossed budget leaves the run incomplete: a located error, exit status 2.
+    assert_eq!(code, 2, "{out}{err}");
     assert!(
-        out.contains("bomb.yaml:") && out.contains("CNPG001"),
+        out.contains("bomb.yaml:11:") && out.contains("CNPG007"),
         "{out}"
     );
+    assert!(err.contains("bomb.yaml"), "{err}");
     witness_reported(&out);
 }
 
@@ -144,14 +151,33 @@ fn a_file_over_the_size_cap() {
     huge.set_len(100 * 1024 * 1024).expect("extend");
     let (code, out, err) = concise(&dir);
     assert_eq!(code, 2);
-    assert!(err.contains("huge.yaml") && err.contains("size"), "{err}");
+    assert!(
+        out.contains("huge.yaml:1:1: CNPG005") && out.contains("limit"),
+        "{out}"
+    );
+    assert!(err.contains("huge.yaml"), "{err}");
+    let (_, _, err) = survived(&run(&dir, &["check", "."]));
+    assert!(
+        err.contains("the run is incomplete: 1 file not read"),
+        "{err}"
+    );
     witness_reported(&out);
     // The cap is configurable.
-    let (code, _, err) = survived(&run(&dir, &["check", "--max-file-size", "1000", "."]));
+    let (code, out, _) = survived(&run(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "concise",
+            "--max-file-size",
+            "1000",
+            ".",
+        ],
+    ));
     assert_eq!(code, 2);
     assert!(
-        err.contains("witness.yaml") || err.contains("huge.yaml"),
-        "{err}"
+        out.contains("huge.yaml:1:1: CNPG005") && out.contains("1000-byte"),
+        "{out}"
     );
 }
 
@@ -214,9 +240,9 @@ fn symlink_loops() {
     std::os::unix::fs::symlink(".", dir.join("self")).expect("dir loop");
     std::os::unix::fs::symlink("b.yaml", dir.join("a.yaml")).expect("file loop");
     std::os::unix::fs::symlink("a.yaml", dir.join("b.yaml")).expect("file loop");
-    let (code, out, err) = concise(&dir);
+    let (code, out, _) = concise(&dir);
     assert_eq!(code, 2);
-    assert!(err.contains("a.yaml"), "{err}");
+    assert!(out.contains("a.yaml:1:1: CNPG005"), "{out}");
     witness_reported(&out);
 }
 
@@ -388,4 +414,584 @@ fn without_git_gitignore_hides_nothing_and_flux_default_exclusions_apply() {
         assert!(!out.contains(hidden), "{hidden}: {out}");
     }
     witness_reported(&out);
+}
+
+// --- Untrusted pull requests: nothing outside the repository is read or printed ---------------
+
+/// A secret in the linter's environment and a file outside the repository: neither may appear
+/// in anything the linter prints.
+const ENV_CANARY: &str = "CANARY-ENV-5d1f9a";
+const FILE_CANARY: &str = "CANARY-FILE-82c4e7";
+
+/// Runs the binary with the canary in its environment; (exit code, stdout + stderr).
+fn run_with_canary(dir: &Path, args: &[&str]) -> (i32, String) {
+    let child = Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("CNPG_LINT_TEST_SECRET", ENV_CANARY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cnpg-lint");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = match rx.recv_timeout(LIMIT) {
+        Ok(out) => out.expect("output"),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("cnpg-lint {args:?} hangs");
+        }
+    };
+    let (code, stdout, stderr) = survived(&out);
+    (code, format!("{stdout}{stderr}"))
+}
+
+fn assert_no_canary(what: &str, text: &str) {
+    for canary in [ENV_CANARY, FILE_CANARY, "root:x:0:0"] {
+        assert!(!text.contains(canary), "{what} printed {canary}:\n{text}");
+    }
+}
+
+const CANARY_KS: &[u8] = b"apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: false
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  postBuild:
+    substituteFrom:
+      - kind: ConfigMap
+        name: vars
+      - kind: ConfigMap
+        name: more
+";
+
+const CANARY_KUSTOMIZATION: &[u8] = b"apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: flux-system
+resources:
+  - cluster.yaml
+  - ../../outside/canary.yaml
+configMapGenerator:
+  - name: vars
+    options:
+      disableNameSuffixHash: true
+    files:
+      - IMG=/proc/self/environ
+      - PW=/etc/passwd
+  - name: more
+    options:
+      disableNameSuffixHash: true
+    files:
+      - OUT=../../outside/canary.txt
+  - name: host
+    envs:
+      - /etc/hostname
+  - name: linked
+    files:
+      - linked.txt
+";
+
+const CANARY_CLUSTER: &[u8] = b"apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata:
+  name: pg
+spec:
+  instances: 3
+  imageName: ${IMG}
+  storage:
+    size: 10Gi
+  description: ${OUT}
+";
+
+/// The repository of the canary test: every escape the issue lists, inside `base/repo`, with
+/// the canary file in `base/outside`.
+#[cfg(unix)]
+fn canary_repo(name: &str) -> std::path::PathBuf {
+    let base = common::scratch(name);
+    std::fs::create_dir_all(base.join("outside")).expect("mkdir");
+    std::fs::write(base.join("outside/canary.txt"), FILE_CANARY).expect("write");
+    std::fs::write(
+        base.join("outside/canary.yaml"),
+        format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: {FILE_CANARY}\nstringData:\n  password: {FILE_CANARY}\n"),
+    )
+    .expect("write");
+    std::fs::write(base.join("outside/victim.txt"), "untouched").expect("write");
+    let dir = base.join("repo");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let files: Vec<(String, &[u8])> = vec![
+        ("flux/ks.yaml".into(), CANARY_KS),
+        ("apps/kustomization.yaml".into(), CANARY_KUSTOMIZATION),
+        ("apps/cluster.yaml".into(), CANARY_CLUSTER),
+        ("witness.yaml".into(), WITNESS),
+    ];
+    common::write_files(&dir, &files);
+    let link = |target: &str, at: &str| {
+        std::os::unix::fs::symlink(target, dir.join(at)).expect("symlink");
+    };
+    link("/proc/self/environ", "apps/env.yaml");
+    link("../../outside/canary.yaml", "apps/secret.yaml");
+    link("../../outside/canary.txt", "apps/linked.txt");
+    link("/proc/self/environ", "environ.tf");
+    // A pull request can commit the report's path as a link to a file of the runner's.
+    link("../outside/victim.txt", "cnpg-lint.sarif");
+    dir
+}
+
+#[cfg(unix)]
+#[test]
+fn nothing_outside_the_repository_is_read_or_printed() {
+    let dir = canary_repo("hostile-canary");
+    for format in ["human", "concise", "json", "sarif", "github"] {
+        let (code, out) = run_with_canary(&dir, &["check", "--format", format, "."]);
+        assert_eq!(code, 1, "{format}:\n{out}");
+        assert_no_canary(format, &out);
+    }
+    let (_, out) = run_with_canary(&dir, &["check", "--format", "concise", "."]);
+    // The escapes are findings: the generator files fail the Flux build, and the links are
+    // skipped, each at its place.
+    for expected in [
+        "apps/kustomization.yaml:6:5: CNPG408",
+        "apps/kustomization.yaml:12:9: CNPG408",
+        "apps/kustomization.yaml:18:9: CNPG408",
+        "apps/kustomization.yaml:21:9: CNPG408",
+        "apps/kustomization.yaml:24:9: CNPG408",
+        "apps/env.yaml:1:1: CNPG005 [info]",
+        "apps/secret.yaml:1:1: CNPG005 [info]",
+        "environ.tf:1:1: CNPG005 [info]",
+    ] {
+        assert!(out.contains(expected), "{expected}:\n{out}");
+    }
+    witness_reported(&out);
+    for target in ["apps", "flux-system/apps", "./apps"] {
+        let (_, out) = run_with_canary(&dir, &["render", target]);
+        assert_no_canary(target, &out);
+        let (_, out) = run_with_canary(&dir, &["render", "--show-origins", target]);
+        assert_no_canary(target, &out);
+    }
+    // --output and --write-baseline replace a symlink at their path; they never write through it.
+    let (_, out) = run_with_canary(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "sarif",
+            "--output",
+            "cnpg-lint.sarif",
+            ".",
+        ],
+    );
+    assert_no_canary("--output", &out);
+    let victim = dir.join("../outside/victim.txt");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "untouched"
+    );
+    let written = std::fs::read_to_string(dir.join("cnpg-lint.sarif")).expect("report");
+    assert!(written.contains("\"version\": \"2.1.0\""));
+    assert_no_canary("the SARIF file", &written);
+    std::os::unix::fs::symlink("../outside/victim.txt", dir.join("baseline.json")).expect("link");
+    run_with_canary(&dir, &["check", "--write-baseline", "baseline.json", "."]);
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "untouched"
+    );
+    let (code, out) = run_with_canary(
+        &dir,
+        &[
+            "check",
+            "--baseline",
+            "b.json",
+            "--write-baseline",
+            "./b.json",
+            ".",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("same file"), "{out}");
+}
+
+#[cfg(unix)]
+#[test]
+fn special_files_are_never_read() {
+    let dir = repo(
+        "hostile-special",
+        &[
+            (
+                "flux/ks.yaml",
+                b"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: false\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+            ),
+            (
+                "apps/kustomization.yaml",
+                b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nconfigMapGenerator:\n  - name: zero\n    files:\n      - /dev/zero\n  - name: random\n    files:\n      - /dev/urandom\n  - name: fifo\n    files:\n      - pipe.txt\n  - name: pagemap\n    files:\n      - pagemap.txt\n",
+            ),
+            ("witness.yaml", WITNESS),
+        ],
+    );
+    let fifo = |at: &str| {
+        Command::new("mkfifo")
+            .arg(dir.join(at))
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    assert!(fifo("apps/pipe.txt") && fifo("apps/pipe.yaml"), "mkfifo");
+    std::os::unix::fs::symlink("/proc/self/pagemap", dir.join("apps/pagemap.txt")).expect("link");
+    std::os::unix::fs::symlink("/dev/zero", dir.join("apps/zero.yaml")).expect("link");
+    let (code, out, _) = concise(&dir);
+    assert_eq!(code, 1, "{out}");
+    for line in [6, 9, 12, 15] {
+        let at = format!("apps/kustomization.yaml:{line}:9: CNPG408");
+        assert!(out.contains(&at), "{at}:\n{out}");
+    }
+    assert!(out.contains("apps/zero.yaml:1:1: CNPG005 [info]"), "{out}");
+    witness_reported(&out);
+}
+
+/// Names that try to start a workflow command, return the carriage, or colour the terminal.
+const INJECTION: &[u8] = b"apiVersion: v1
+kind: Secret
+metadata:
+  name: \"x\\n::error file=pwned.yaml::pwned\\r\\e[31m\\u202e\"
+stringData:
+  password: hunter2
+";
+
+#[test]
+fn output_from_repository_text_is_inert_in_every_format() {
+    let dir = repo(
+        "hostile-injection",
+        &[
+            ("s.yaml", INJECTION),
+            ("bad\x1b[2Jname.yaml", INJECTION),
+            ("witness.yaml", WITNESS),
+        ],
+    );
+    for format in ["human", "concise", "github", "json", "sarif"] {
+        let (code, out, err) = survived(&run(&dir, &["check", "--format", format, "."]));
+        assert_eq!(code, 1, "{format}: {err}");
+        for text in [&out, &err] {
+            assert!(
+                !text
+                    .lines()
+                    .any(|l| l.trim_start().starts_with("::error file=pwned")),
+                "{format}: a line starts a workflow command:\n{text}"
+            );
+            assert!(!text.contains('\r'), "{format}: raw CR:\n{text:?}");
+            assert!(!text.contains('\u{1b}'), "{format}: raw ESC:\n{text:?}");
+            assert!(
+                !text.contains('\u{202e}'),
+                "{format}: raw override:\n{text:?}"
+            );
+        }
+        assert!(
+            out.contains("pwned"),
+            "{format}: the name is still shown:\n{out}"
+        );
+    }
+    let (_, out, err) = survived(&run(&dir, &["render", "."]));
+    assert!(
+        !out.contains('\u{1b}') && !err.contains('\u{1b}'),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn lone_carriage_returns_end_lines() {
+    let text = b"apiVersion: postgresql.cnpg.io/v1\rkind: ScheduledBackup\rmetadata:\r  name: daily\rspec:\r  schedule: \"0 2 * * *\"\r  cluster:\r    name: pg\r";
+    let dir = repo("hostile-cr", &[("cr.yaml", text)]);
+    let (_, out, _) = concise(&dir);
+    assert!(out.contains("cr.yaml:6:13: CNPG106"), "{out}");
+}
+
+// --- Small inputs must not exhaust the runner --------------------------------------------------
+
+/// Peak resident memory a run may reach on one of these inputs (the issue's target: 1 GB).
+const MAX_RSS_KB: i64 = 1024 * 1024;
+
+/// Runs the binary and measures its peak resident memory (Linux: from `wait4`, which reaps the
+/// child itself, so `Child::wait` is not called).
+#[cfg(target_os = "linux")]
+#[allow(clippy::zombie_processes)]
+fn run_measured(dir: &Path, args: &[&str]) -> (i32, String, i64, Duration) {
+    use std::io::Read;
+    let start = std::time::Instant::now();
+    let mut child = Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cnpg-lint");
+    let pid = child.id() as libc::pid_t;
+    let mut pipes = (child.stdout.take(), child.stderr.take());
+    let readers: Vec<_> = [
+        pipes.0.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+        pipes.1.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|mut p| {
+        std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = p.read_to_end(&mut s);
+            s
+        })
+    })
+    .collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut status = 0;
+        // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `pid` is this test's own child, reaped exactly once, here.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let _ = tx.send((r, status, usage.ru_maxrss));
+    });
+    let (r, status, rss) = match rx.recv_timeout(LIMIT) {
+        Ok(v) => v,
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!(
+                "cnpg-lint {args:?} in {} runs past {LIMIT:?}",
+                dir.display()
+            );
+        }
+    };
+    let elapsed = start.elapsed();
+    assert_eq!(r, pid, "wait4");
+    let out: Vec<u8> = readers
+        .into_iter()
+        .flat_map(|h| h.join().unwrap_or_default())
+        .collect();
+    let out = String::from_utf8_lossy(&out).into_owned();
+    assert!(libc::WIFEXITED(status), "killed by a signal:\n{out}");
+    let code = libc::WEXITSTATUS(status);
+    assert!((0..=2).contains(&code), "exit {code}\n{out}");
+    assert!(
+        !out.contains("panicked") && !out.contains("internal error"),
+        "{out}"
+    );
+    (code, out, rss, elapsed)
+}
+
+/// The run ends, within the memory bound, with the budget it crossed named at a place.
+#[cfg(target_os = "linux")]
+fn bounded(name: &str, dir: &Path, expect: &[&str]) -> String {
+    let (code, out, rss, elapsed) = run_measured(dir, &["check", "--format", "concise", "."]);
+    eprintln!("{name}: exit {code}, {rss} KB peak, {elapsed:?}");
+    assert!(rss < MAX_RSS_KB, "{name}: {rss} KB peak");
+    for e in expect {
+        assert!(
+            out.contains(e),
+            "{name}: expected {e}:\n{}",
+            &out[..out.len().min(4000)]
+        );
+    }
+    out
+}
+
+fn flux_ks(name: &str, path: &str, extra: &str) -> String {
+    format!(
+        "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: {path}\n  prune: false\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n{extra}"
+    )
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_kustomization_that_recreates_itself_stops_at_the_wave_budget() {
+    // Each child `k-${P}` sets P to "${P}x" for its own build: a new name every wave.
+    let child = flux_ks(
+        "k-${P}",
+        "./loop",
+        "  postBuild:\n    substitute:\n      P: \"${P}x\"\n",
+    );
+    let root = flux_ks(
+        "boot",
+        "./loop",
+        "  postBuild:\n    substitute:\n      P: a\n",
+    );
+    let dir = repo(
+        "hostile-recreate",
+        &[
+            ("flux/boot.yaml", root.as_bytes()),
+            ("loop/ks.yaml", child.as_bytes()),
+        ],
+    );
+    bounded("recreate", &dir, &["CNPG007", "budget: render waves"]);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_two_thousand_directory_chain_stops_at_the_depth_budget() {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..2000 {
+        files.push((
+            format!("d{i}/kustomization.yaml"),
+            format!("resources:\n  - ../d{}\n", i + 1).into_bytes(),
+        ));
+    }
+    files.push((
+        "d2000/kustomization.yaml".into(),
+        b"resources:\n  - cm.yaml\n".to_vec(),
+    ));
+    files.push((
+        "d2000/cm.yaml".into(),
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: end\n".to_vec(),
+    ));
+    for r in 0..4 {
+        files.push((
+            format!("clusters/c{r}/ks.yaml"),
+            flux_ks(&format!("chain-{r}"), "./d0", "").into_bytes(),
+        ));
+    }
+    let dir = common::scratch("hostile-chain");
+    common::write_files(&dir, &files);
+    bounded("chain", &dir, &["CNPG007", "budget: kustomize chain depth"]);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn large_strategic_merge_patches_are_not_quadratic() {
+    let mut cm = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n");
+    let mut patch =
+        String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n");
+    for i in 0..40_000 {
+        cm.push_str(&format!("  k{i}: v\n"));
+        patch.push_str(&format!("  k{i}: w\n"));
+    }
+    let mut many = String::from("resources:\n  - small.yaml\npatches:\n");
+    for i in 0..2000 {
+        many.push_str(&format!(
+            "  - patch: |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: small\n      data:\n        p{i}: x\n"
+        ));
+    }
+    let dir = repo(
+        "hostile-patches",
+        &[
+            (
+                "big/kustomization.yaml",
+                b"resources:\n  - cm.yaml\npatches:\n  - path: patch.yaml\n",
+            ),
+            ("big/cm.yaml", cm.as_bytes()),
+            ("big/patch.yaml", patch.as_bytes()),
+            ("many/kustomization.yaml", many.as_bytes()),
+            (
+                "many/small.yaml",
+                b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: small\ndata:\n  a: b\n",
+            ),
+            ("witness.yaml", WITNESS),
+        ],
+    );
+    let (code, out, rss, elapsed) = run_measured(&dir, &["check", "--format", "concise", "."]);
+    eprintln!("patches: exit {code}, {rss} KB, {elapsed:?}");
+    witness_reported(&out);
+    assert!(rss < MAX_RSS_KB);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn aliases_across_many_files_stop_at_the_run_budget() {
+    // Each file expands to just under the per-file budget; together they are 500 times it.
+    let mut one = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for (this, prev) in [("b", "a"), ("c", "b"), ("d", "c"), ("e", "d")] {
+        one.push_str(&format!(
+            "  {this}: &{this} [{}]\n",
+            vec![format!("*{prev}"); 10].join(", ")
+        ));
+    }
+    one.push_str("  f: [*e]\n");
+    let files: Vec<(String, &[u8])> = (0..500)
+        .map(|i| (format!("f{i}.yaml"), one.as_bytes()))
+        .collect();
+    let dir = common::scratch("hostile-alias-files");
+    common::write_files(&dir, &files);
+    bounded("alias files", &dir, &["CNPG007", "all files together"]);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_large_variable_used_many_times_stops_at_the_substitution_budget() {
+    let big = "x".repeat(100 * 1024);
+    let root = flux_ks(
+        "apps",
+        "./apps",
+        &format!("  postBuild:\n    substitute:\n      BIG: {big}\n"),
+    );
+    let mut cm = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: many\ndata:\n");
+    for i in 0..50_000 {
+        cm.push_str(&format!("  k{i}: ${{BIG}}\n"));
+    }
+    let dir = repo(
+        "hostile-substitution",
+        &[
+            ("flux/ks.yaml", root.as_bytes()),
+            ("apps/cm.yaml", cm.as_bytes()),
+        ],
+    );
+    bounded(
+        "substitution",
+        &dir,
+        &["CNPG007", "budget: substituted bytes"],
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_deep_aliased_tree_costs_nodes_not_nodes_times_depth() {
+    // A chain of aliases 300 levels deep, each level a fresh mapping: findings on it and its
+    // render must not walk or indent it once per level.
+    let mut doc = String::from("apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: deep\nspec:\n  instances: 1\n  storage:\n    size: 1Gi\n  imageName: postgres\n  x0: &x0 {v: 1}\n");
+    for i in 1..300 {
+        doc.push_str(&format!("  x{i}: &x{i} {{n: *x{}, m: 1}}\n", i - 1));
+    }
+    let dir = repo("hostile-deep", &[("deep.yaml", doc.as_bytes())]);
+    bounded("deep", &dir, &["CNPG205"]);
+    let (code, _, rss, elapsed) = run_measured(&dir, &["render", "."]);
+    eprintln!("deep render: exit {code}, {rss} KB, {elapsed:?}");
+    assert!(rss < MAX_RSS_KB);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn cel_rules_do_not_run_on_a_list_past_max_items() {
+    let mut catalog = String::from("apiVersion: postgresql.cnpg.io/v1\nkind: ImageCatalog\nmetadata:\n  name: many\nspec:\n  images:\n");
+    for i in 0..4000 {
+        catalog.push_str(&format!(
+            "    - major: {}\n      image: ghcr.io/cloudnative-pg/postgresql:{}.1\n",
+            10 + i,
+            10 + i
+        ));
+    }
+    let dir = repo("hostile-cel", &[("catalog.yaml", catalog.as_bytes())]);
+    let out = bounded("cel", &dir, &["CNPG002", "has 4000 items"]);
+    assert!(
+        out.len() < 20_000,
+        "the message lists the whole list:\n{}",
+        &out[..2000]
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_huge_jobs_count_is_capped() {
+    let dir = repo("hostile-jobs", &[("witness.yaml", WITNESS)]);
+    let (code, out, _, elapsed) = run_measured(
+        &dir,
+        &["check", "--format", "concise", "--jobs", "100000", "."],
+    );
+    eprintln!("jobs: {elapsed:?}");
+    assert_eq!(code, 1);
+    witness_reported(&out);
+    assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
 }

@@ -79,10 +79,19 @@ fn a_long_chain_of_kustomizations_is_one_cluster() {
     }
     let index = index_of("shape-chain", files);
     assert_clusters(&index, 1, 1);
-    // Every Kustomization of the chain and the ConfigMap at its end are applied.
+    // Rendering follows the chain as far as the render-wave budget, and says where it stopped
+    // (Flux reconciles one level per Kustomization; no real repository nests 64).
     assert_eq!(
         index.instances.iter().filter(|i| i.owner.is_some()).count(),
-        DEPTH
+        cnpg_lint::budget::RENDER_WAVES
+    );
+    assert!(
+        index
+            .limits
+            .iter()
+            .any(|l| l.message.contains("budget: render waves")),
+        "{:?}",
+        index.limits
     );
 }
 

@@ -320,18 +320,14 @@ impl Scan<'_> {
         };
         if !target.starts_with(&self.canonical_root) {
             // The target is not named: it is a path on the machine running the linter.
-            return Err(
-                "symlink to a file outside the repository; not read (Flux refuses to read it too)"
-                    .into(),
-            );
+            return Err("it is a symlink to a file outside the repository".into());
         }
-        let meta = std::fs::metadata(&target)
-            .map_err(|e| format!("cannot follow symlink: {e}; not read"))?;
+        let meta = std::fs::metadata(&target).map_err(|e| format!("cannot follow symlink: {e}"))?;
         if meta.is_dir() {
             return Ok(None);
         }
         if !meta.is_file() {
-            return Err("symlink to something other than a regular file; not read".into());
+            return Err("it is a symlink to something other than a regular file".into());
         }
         Ok(Some(target))
     }

@@ -47,6 +47,9 @@ pub struct Doc {
     /// Boxed: documents are moved around in bulk, and most code reads the header rarely.
     pub header: Option<Box<Header>>,
     pub role: Role,
+    /// For a source document, its nodes with aliases expanded (what a copy of it costs);
+    /// 0 for a rendered one.
+    pub nodes: u32,
 }
 
 impl Doc {
@@ -77,13 +80,26 @@ pub struct SyntaxProblem {
 #[derive(Debug, Default)]
 pub struct Index {
     pub root: PathBuf,
+    /// The root that every read from disk during rendering is confined to.
+    pub confined: crate::fsio::Confined,
     pub sources: SourceMap,
     pub docs: Vec<Doc>,
     pub instances: Vec<Instance>,
     pub ownership: Ownership,
     pub infra: InfraFacts,
     pub syntax: Vec<SyntaxProblem>,
+    /// Files and directories that could not be read.
     pub problems: Vec<IoProblem>,
+    /// Files deliberately not read: symlinks whose target leaves the repository.
+    pub skipped: Vec<IoProblem>,
+    /// Terraform files that do not parse.
+    pub terraform_syntax: Vec<SyntaxProblem>,
+    /// Where a run budget was crossed (see [`crate::budget`]).
+    pub limits: Vec<crate::render::Problem>,
+    /// Builds that failed inside this tool: the directory, and what went wrong.
+    pub internal: Vec<IoProblem>,
+    /// What the builds of kustomize directories nothing else builds could not do.
+    pub standalone_problems: Vec<crate::render::Problem>,
     pub document_count: usize,
     pub templates_skipped: usize,
     /// YAML comments per file (indexed by file id), for inline suppressions.
@@ -117,10 +133,13 @@ impl Index {
             sources,
             parsed,
             problems,
+            skipped,
         } = loaded;
         let mut idx = Index {
+            confined: crate::fsio::Confined::new(&root),
             root,
             problems,
+            skipped,
             ..Index::default()
         };
         let mut docs_by_file: Vec<Vec<DocId>> = vec![Vec::new(); sources.len()];
@@ -151,16 +170,24 @@ impl Index {
                 Parsed::Terraform(Ok(facts)) => {
                     idx.infra.extend(InfraFacts::from_terraform(fid, &facts))
                 }
-                Parsed::Terraform(Err((span, message))) => idx.problems.push(IoProblem {
-                    path: format!("{repo_path}:{}", line_of(&sources, span)),
-                    message: format!("Terraform parse error: {message}"),
-                }),
+                Parsed::Terraform(Err((span, message))) => {
+                    idx.terraform_syntax.push(SyntaxProblem {
+                        span,
+                        message,
+                        first: None,
+                    })
+                }
                 Parsed::Yaml(mut file) => {
                     idx.document_count += file.doc_count;
                     if let Some(slot) = idx.comments.get_mut(fid as usize) {
                         *slot = std::mem::take(&mut file.comments);
                     }
                     for e in file.errors {
+                        if e.limit {
+                            idx.limits
+                                .push(crate::render::Problem::limit(e.span, e.message));
+                            continue;
+                        }
                         syntax_files.push((
                             fid,
                             SyntaxProblem {
@@ -195,6 +222,7 @@ impl Index {
                             root: d.root,
                             header: header.map(Box::new),
                             role,
+                            nodes: u32::try_from(d.nodes).unwrap_or(u32::MAX),
                         });
                     }
                 }
@@ -246,6 +274,18 @@ impl Index {
                 &self.ownership.roots,
             ));
         }
+        let confined = self.confined.clone();
+        let yaml_bytes: usize = self.sources.iter().map(|(_, f)| f.text.len()).sum();
+        let flux_kustomizations = self
+            .docs
+            .iter()
+            .filter(|d| d.kind() == Kind::FluxKustomization)
+            .count();
+        let budgets = crate::budget::RenderBudgets::new(yaml_bytes, flux_kustomizations);
+        let env = crate::render::Env {
+            confined: &confined,
+            budgets: &budgets,
+        };
         let rendered = {
             let tables = self.tables();
             let tree = self.tree(&tables);
@@ -253,14 +293,14 @@ impl Index {
                 &tree,
                 &self.ownership.roots,
                 &self.ownership.own_sources,
-                self.root.clone(),
+                &env,
                 base,
                 lean,
             );
             crate::render::flux::render_standalone(
                 &tree,
                 &standalone,
-                self.root.clone(),
+                &env,
                 base,
                 lean,
                 &mut rendered,
@@ -273,13 +313,25 @@ impl Index {
             used_sources,
             substitutions,
             standalone,
+            standalone_problems,
             internal_errors,
         } = rendered;
+        // Budgets crossed while rendering are the run's limits, wherever they were crossed.
+        let limit = |p: &&crate::render::Problem| p.kind == crate::render::ProblemKind::Limit;
+        self.limits.extend(
+            builds
+                .iter()
+                .flat_map(|b| b.problems.iter())
+                .chain(standalone_problems.iter())
+                .filter(limit)
+                .cloned(),
+        );
+        self.standalone_problems = standalone_problems;
         if let Some(h) = &mut self.handover {
             h.give_back(&mut self.docs, &self.sources, |d| used_sources.contains(&d));
         }
         for (dir, message) in internal_errors {
-            self.problems.push(IoProblem { path: dir, message });
+            self.internal.push(IoProblem { path: dir, message });
         }
         self.docs.reserve_exact(docs.len());
         self.docs.extend(docs);
@@ -454,7 +506,12 @@ impl Index {
     pub fn render_directory(&self, dir: &str) -> (Vec<Node>, Vec<crate::render::Problem>) {
         let tables = self.tables();
         let tree = self.tree(&tables);
-        let mut builder = crate::render::build::Builder::new(&tree, self.root.clone());
+        let budgets = crate::budget::RenderBudgets::default();
+        let env = crate::render::Env {
+            confined: &self.confined,
+            budgets: &budgets,
+        };
+        let mut builder = crate::render::build::Builder::new(&tree, &env);
         let objects = builder.build_top(
             dir,
             &crate::render::build::Overlay::default(),
@@ -500,7 +557,7 @@ impl Index {
         if repo_path.is_empty() || self.sources.find(repo_path).is_some() {
             return true;
         }
-        self.dirs.contains(repo_path) || self.root.join(repo_path).exists()
+        self.dirs.contains(repo_path) || self.confined.exists(repo_path)
     }
 
     /// Whether a document was made by a kustomize generator (its text is in a kustomization
@@ -724,11 +781,4 @@ impl Index {
             handover: self.handover.as_ref(),
         }
     }
-}
-
-fn line_of(sources: &SourceMap, span: Span) -> u32 {
-    sources
-        .get(span.file)
-        .map(|f| f.line_col(span.start).line)
-        .unwrap_or(0)
 }

@@ -358,7 +358,11 @@ impl Build<'_, '_> {
 
     fn kustomization(&mut self, kfile: FileId, ns: Option<NameVal>) {
         self.visits += 1;
-        if self.visits > VISIT_BUDGET || !self.stack.insert(kfile) {
+        // Past the depth budget the build reports the crossing (CNPG007); ownership stops too.
+        if self.visits > VISIT_BUDGET
+            || self.stack.len() >= crate::budget::KUSTOMIZE_DEPTH
+            || !self.stack.insert(kfile)
+        {
             return;
         }
         self.kustomization_body(kfile, ns);

@@ -3,14 +3,11 @@
 //! suffix, labels, annotations, JSON 6902 patches, replicas, images). Every object keeps the
 //! spans of the files its values came from.
 
-use std::collections::HashSet;
-use std::path::PathBuf;
-
 use super::generate::{self, Behavior};
 use super::patch;
 use super::select::Selector;
 use super::transform::{self, ImageRule};
-use super::{embedded_docs, Problem, RObject};
+use super::{embedded_docs, Env, Problem, RObject};
 use crate::index::ownership::Tree;
 use crate::index::ownership::{files_below, topmost_kustomization_dir};
 use crate::index::{paths, Role};
@@ -23,6 +20,8 @@ use crate::yaml::Node;
 /// Kustomization visits per top-level build; includes of one base from several overlays are
 /// legal and rebuilt, so this bounds pathological graphs.
 const VISIT_BUDGET: usize = 20_000;
+/// How deep kustomizations may include one another (see [`crate::budget::KUSTOMIZE_DEPTH`]).
+const MAX_DEPTH: usize = crate::budget::KUSTOMIZE_DEPTH;
 
 /// What a Flux Kustomization adds to the kustomization it builds (Flux edits the
 /// kustomization.yaml it finds, or the one it generates, before building).
@@ -40,8 +39,12 @@ pub struct Overlay<'a> {
 
 pub struct Builder<'t, 'a> {
     pub tree: &'t Tree<'a>,
-    pub root_dir: PathBuf,
-    stack: HashSet<FileId>,
+    /// Generator files are read from disk inside the repository only, and copies of documents
+    /// draw on the run's budget of rendered nodes.
+    env: &'t Env<'t>,
+    /// The directories of the kustomizations being built, outermost first.
+    roots: Vec<String>,
+    depth: usize,
     visits: usize,
     pub problems: Vec<Problem>,
     /// Set when something could not be read (remote resources, placeholders).
@@ -49,22 +52,26 @@ pub struct Builder<'t, 'a> {
 }
 
 impl<'t, 'a> Builder<'t, 'a> {
-    pub fn new(tree: &'t Tree<'a>, root_dir: PathBuf) -> Self {
+    pub fn new(tree: &'t Tree<'a>, env: &'t Env<'t>) -> Self {
         Builder {
             tree,
-            root_dir,
-            stack: HashSet::new(),
+            env,
+            roots: Vec::new(),
+            depth: 0,
             visits: 0,
             problems: Vec::new(),
             partial: false,
         }
     }
 
+    /// Something this build could not see; Flux may well build it.
     fn problem(&mut self, span: Span, message: impl Into<String>) {
-        self.problems.push(Problem {
-            span,
-            message: message.into(),
-        });
+        self.problems.push(Problem::unseen(span, message));
+    }
+
+    /// Something that fails Flux's build.
+    fn fail(&mut self, span: Span, message: impl Into<String>) {
+        self.problems.push(Problem::fails(span, message));
     }
 
     /// Builds a directory (repository-relative) as a top-level build: its kustomization file,
@@ -73,13 +80,17 @@ impl<'t, 'a> Builder<'t, 'a> {
         self.visits = 0;
         let mut objs = Vec::new();
         match self.tree.kustomization_in.get(dir).copied() {
-            Some(k) => self.kustomization(k, &mut objs, overlay),
+            Some(k) => self.kustomization(k, &mut objs, overlay, None),
             None => {
                 if !self.dir_exists(dir) {
                     self.problem(at, format!("path `{dir}` does not exist in the repository"));
                     return objs;
                 }
+                // Flux writes its generated kustomization into `dir`: kustomize builds from
+                // there, so `dir` is the first visited root.
+                self.roots.push(dir.to_string());
                 self.generated(dir, &mut objs);
+                self.roots.pop();
                 let empty_k: Option<&Node> = None;
                 self.transformers(empty_k, dir, &mut objs, overlay);
             }
@@ -125,7 +136,7 @@ impl<'t, 'a> Builder<'t, 'a> {
         for u in units {
             if let Some(&k) = tree.kustomization_in.get(u) {
                 let mut sub = Vec::new();
-                self.kustomization(k, &mut sub, &Overlay::default());
+                self.kustomization(k, &mut sub, &Overlay::default(), None);
                 objs.append(&mut sub);
             }
         }
@@ -144,6 +155,16 @@ impl<'t, 'a> Builder<'t, 'a> {
                 continue;
             };
             if matches!(doc.role, Role::Object | Role::Patch) {
+                // A base included by thousands of overlays is copied thousands of times.
+                let budget = &self.env.budgets.rendered_nodes;
+                if !budget.take(doc.nodes.max(1) as usize) {
+                    self.partial = true;
+                    if budget.first_crossing() {
+                        self.problems
+                            .push(Problem::limit(doc.root.span, budget.message("this copy")));
+                    }
+                    continue;
+                }
                 if let Some(root) = self.tree.owned_root(d) {
                     objs.push(RObject::from_source(d, doc, root));
                 }
@@ -151,24 +172,85 @@ impl<'t, 'a> Builder<'t, 'a> {
         }
     }
 
-    fn kustomization(&mut self, kfile: FileId, objs: &mut Vec<RObject>, overlay: &Overlay<'_>) {
+    /// Builds the kustomization in `kfile`; `at` is the entry that includes it (for the
+    /// errors of a cycle or a chain too deep), or none for a top-level build.
+    fn kustomization(
+        &mut self,
+        kfile: FileId,
+        objs: &mut Vec<RObject>,
+        overlay: &Overlay<'_>,
+        at: Option<Span>,
+    ) {
         self.visits += 1;
-        if self.visits > VISIT_BUDGET || !self.stack.insert(kfile) {
+        if self.visits > VISIT_BUDGET {
             return;
         }
+        let dir = self.dir_of(kfile);
+        // kustomize refuses to load a directory that is, or contains, one it is already
+        // building (`errIfArgEqualOrHigher` in kustomize `api/internal/loader/fileloader.go`):
+        // a cycle, or an overlay that includes its own ancestor.
+        if let Some(visited) = self.roots.iter().find(|r| paths::is_within(r, &dir)) {
+            if let Some(at) = at {
+                let show = |d: &str| {
+                    if d.is_empty() {
+                        ".".to_string()
+                    } else {
+                        d.to_string()
+                    }
+                };
+                let what = if *visited == dir {
+                    format!(
+                        "this includes `{}`, which is already being built: the kustomizations \
+                         include each other",
+                        show(&dir)
+                    )
+                } else {
+                    format!(
+                        "this includes `{}`, which contains `{}`, already being built",
+                        show(&dir),
+                        show(visited)
+                    )
+                };
+                self.fail(
+                    at,
+                    format!(
+                        "{what}, and kustomize fails the build (\"cycle detected: candidate \
+                         root contains visited root\")"
+                    ),
+                );
+            }
+            return;
+        }
+        if self.depth >= MAX_DEPTH {
+            self.partial = true;
+            self.problems.push(Problem::limit(
+                at.unwrap_or(Span::new(kfile, 0, 0)),
+                format!(
+                    "kustomizations include one another more than {MAX_DEPTH} levels deep here \
+                     (budget: kustomize chain depth); what lies below is not built"
+                ),
+            ));
+            return;
+        }
+        self.roots.push(dir.clone());
+        self.depth += 1;
         let tree = self.tree;
-        let dir = tree
-            .sources
-            .get(kfile)
-            .map(|s| paths::parent(&s.repo_path).to_string())
-            .unwrap_or_default();
         let k: Option<&Node> = tree
             .docs_by_file
             .get(kfile as usize)
             .and_then(|d| d.first())
             .and_then(|&d| tree.root(d));
         self.accumulate(k, &dir, objs, overlay);
-        self.stack.remove(&kfile);
+        self.depth -= 1;
+        self.roots.pop();
+    }
+
+    fn dir_of(&self, kfile: FileId) -> String {
+        self.tree
+            .sources
+            .get(kfile)
+            .map(|s| paths::parent(&s.repo_path).to_string())
+            .unwrap_or_default()
     }
 
     /// Resources, components, generators, then transformers, as kustomize accumulates a
@@ -225,10 +307,18 @@ impl<'t, 'a> Builder<'t, 'a> {
                 );
                 continue;
             }
-            match paths::join(dir, &c)
-                .and_then(|t| self.tree.kustomization_in.get(t.as_str()).copied())
-            {
-                Some(kf) => self.kustomization(kf, objs, &Overlay::default()),
+            let Some(target) = paths::join(dir, &c) else {
+                self.fail(
+                    span,
+                    format!(
+                        "component `{c}` is outside the repository: kustomize-controller \
+                         builds inside the source artifact and refuses it"
+                    ),
+                );
+                continue;
+            };
+            match self.tree.kustomization_in.get(target.as_str()).copied() {
+                Some(kf) => self.kustomization(kf, objs, &Overlay::default(), Some(span)),
                 None => self.problem(span, format!("component `{c}` has no kustomization file")),
             }
         }
@@ -252,16 +342,19 @@ impl<'t, 'a> Builder<'t, 'a> {
                 );
             }
             ResourceRef::Local(rel) => match paths::join(dir, &rel) {
-                None => self.problem(
+                None => self.fail(
                     r.span,
-                    format!("resource `{rel}` is outside the repository"),
+                    format!(
+                        "resource `{rel}` is outside the repository: kustomize-controller builds \
+                         inside the source artifact and refuses it"
+                    ),
                 ),
                 Some(target) => {
                     if let Some(f) = self.tree.sources.find(target.as_str()) {
                         self.file(f, objs);
                     } else if let Some(&kf) = self.tree.kustomization_in.get(target.as_str()) {
                         let mut sub = Vec::new();
-                        self.kustomization(kf, &mut sub, &Overlay::default());
+                        self.kustomization(kf, &mut sub, &Overlay::default(), Some(r.span));
                         objs.append(&mut sub);
                     } else {
                         self.problem(r.span, format!("resource `{rel}` does not exist"));
@@ -273,13 +366,16 @@ impl<'t, 'a> Builder<'t, 'a> {
 
     fn generators(&mut self, k: &Node, dir: &str, objs: &mut Vec<RObject>) {
         let options = k.get("generatorOptions");
-        let disk_dir = self.root_dir.join(dir);
         for (key, secret) in [("configMapGenerator", false), ("secretGenerator", true)] {
             for g in k.get(key).and_then(Node::as_seq).unwrap_or(&[]) {
-                match generate::generate(g, secret, &disk_dir, options) {
-                    Err((message, span)) => {
+                match generate::generate(g, secret, self.env.confined, dir, options) {
+                    Err((message, span, kind)) => {
                         self.partial = true;
-                        self.problem(span, message);
+                        self.problems.push(Problem {
+                            span,
+                            message,
+                            kind,
+                        });
                     }
                     Ok(generated) => {
                         let kind = if secret { "Secret" } else { "ConfigMap" };
@@ -502,11 +598,37 @@ impl<'t, 'a> Builder<'t, 'a> {
         if may_be_path && !s.contains('\n') {
             return self.patch_file(s, dir, p.span);
         }
-        embedded_docs(p, self.tree.sources)
+        let (docs, errors) =
+            embedded_docs(p, self.tree.sources, Some(&self.env.budgets.rendered_nodes));
+        for (span, message, limit) in errors {
+            if limit {
+                self.partial = true;
+                self.problems.push(Problem::limit(span, message));
+            } else {
+                self.fail(
+                    span,
+                    format!(
+                        "this inline patch is not valid YAML ({message}): kustomize fails the \
+                         build"
+                    ),
+                );
+            }
+        }
+        docs
     }
 
     fn patch_file(&mut self, rel: &str, dir: &str, span: Span) -> Vec<Node> {
-        let Some(f) = paths::join(dir, rel).and_then(|t| self.tree.sources.find(t.as_str())) else {
+        let Some(target) = paths::join(dir, rel) else {
+            self.fail(
+                span,
+                format!(
+                    "patch file `{rel}` is outside the repository: kustomize-controller builds \
+                     inside the source artifact and refuses it"
+                ),
+            );
+            return Vec::new();
+        };
+        let Some(f) = self.tree.sources.find(target.as_str()) else {
             self.problem(span, format!("patch file `{rel}` does not exist"));
             return Vec::new();
         };
@@ -551,10 +673,7 @@ impl<'t, 'a> Builder<'t, 'a> {
                 (Some(sel), true) => {
                     for o in objs.iter_mut().filter(|o| sel.matches(&o.root)) {
                         if let Err(e) = patch::json6902(&mut o.root, &patch) {
-                            self.problems.push(Problem {
-                                span: e.span,
-                                message: e.message,
-                            });
+                            self.problems.push(Problem::unseen(e.span, e.message));
                         }
                     }
                 }
@@ -621,10 +740,7 @@ fn smp_or_problem(
     match smp_keeping_identity(&mut o.root, patch, allow.0, allow.1) {
         Ok(keep) => keep,
         Err(e) => {
-            problems.push(Problem {
-                span: e.span,
-                message: e.message,
-            });
+            problems.push(Problem::unseen(e.span, e.message));
             true
         }
     }

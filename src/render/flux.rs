@@ -3,14 +3,13 @@
 //! the object its parent applies).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::PathBuf;
 
 use rayon::prelude::*;
 
 use super::build::{Builder, Overlay};
 use super::envsubst::{self, Outcome};
 use super::generate::base64_decode;
-use super::{Problem, RObject, Substitution};
+use super::{Env, Problem, RObject, Substitution};
 use crate::index::ownership::Tree;
 use crate::index::{paths, Doc, DocId, Role};
 use crate::model::flux::FluxKustomization;
@@ -53,6 +52,8 @@ pub struct Rendered {
     pub substitutions: Vec<Vec<Substitution>>,
     /// The objects of kustomize directories that nothing builds, rendered on their own.
     pub standalone: Vec<DocId>,
+    /// What those builds could not do, or where they fail.
+    pub standalone_problems: Vec<Problem>,
     /// Builds that failed inside this tool: the directory, and what went wrong.
     pub internal_errors: Vec<(String, String)>,
 }
@@ -105,7 +106,7 @@ pub fn render_all(
     tree: &Tree<'_>,
     roots: &[(DocId, u32)],
     own_sources: &[(String, String)],
-    root_dir: PathBuf,
+    env: &Env<'_>,
     base: DocId,
     lean: bool,
 ) -> Rendered {
@@ -126,7 +127,42 @@ pub fn render_all(
     // Level by level: a Kustomization's children render in the next wave. Builds of one wave
     // are independent and run in parallel; `substituteFrom` reads what earlier builds rendered,
     // so it is resolved afterwards, in order, exactly as a sequential walk would see it.
+    let mut waves = 0;
     while !wave.is_empty() {
+        waves += 1;
+        // A child that re-creates itself under a new name (`k-${P}` setting `P: ${P}x`) would
+        // render forever; real repositories nest a handful of levels.
+        let over_waves = waves > crate::budget::RENDER_WAVES;
+        let over_builds = out.builds.len() + wave.len() > env.budgets.builds;
+        if over_waves || over_builds {
+            let what = if over_waves {
+                format!(
+                    "Flux Kustomizations apply one another more than {} levels deep here \
+                     (budget: render waves)",
+                    crate::budget::RENDER_WAVES
+                )
+            } else {
+                format!(
+                    "this repository renders more than {} Flux Kustomization builds \
+                     (budget: builds)",
+                    env.budgets.builds
+                )
+            };
+            if let Some(&(doc, group)) = wave.first() {
+                let span = ks_root(tree, &out, base, doc).map_or_else(Span::default, |r| r.span);
+                out.builds.push(KsBuild {
+                    ks: doc,
+                    group,
+                    objects: Vec::new(),
+                    problems: vec![Problem::limit(
+                        span,
+                        format!("{what}; what lies beyond is not rendered"),
+                    )],
+                    status: Status::Failed,
+                });
+            }
+            break;
+        }
         let built: Vec<Option<Built>> = {
             let out = &out;
             wave.par_iter()
@@ -135,7 +171,7 @@ pub fn render_all(
                     Some(build_one(
                         tree,
                         own_sources,
-                        &root_dir,
+                        env,
                         (ks_root, ks_doc, group),
                         lean,
                     ))
@@ -159,7 +195,7 @@ pub fn render_all(
             {
                 let source_data = source_data.get_or_init(|| SourceData::new(tree));
                 let vars = collect_vars(ks_root, group, tree, &out, &rendered_data, source_data);
-                substitute_all(&mut objects, &vars, &mut build);
+                substitute_all(&mut objects, &vars, &mut build, env);
             }
             // Builds that waited for rendered data are finished here, after their substitution.
             if headers.len() != objects.len() {
@@ -236,9 +272,9 @@ fn needs_rendered_data(ks_root: &Node) -> bool {
         .is_some_and(|f| f.as_seq().is_none_or(|s| !s.is_empty()))
 }
 
-fn substitute_all(objects: &mut [RObject], vars: &Vars, build: &mut KsBuild) {
+fn substitute_all(objects: &mut [RObject], vars: &Vars, build: &mut KsBuild, env: &Env<'_>) {
     for o in objects.iter_mut() {
-        if substitute_object(o, vars, &mut build.problems) {
+        if substitute_object(o, vars, &mut build.problems, env) {
             build.status = Status::Partial.max_with(build.status);
         }
     }
@@ -250,7 +286,7 @@ fn substitute_all(objects: &mut [RObject], vars: &Vars, build: &mut KsBuild) {
 fn build_one(
     tree: &Tree<'_>,
     own_sources: &[(String, String)],
-    root_dir: &std::path::Path,
+    env: &Env<'_>,
     ks: (&Node, DocId, u32),
     lean: bool,
 ) -> Built {
@@ -272,34 +308,44 @@ fn build_one(
     if let Some((kind, name)) = view.source_ref() {
         if !own_sources.iter().any(|(k, n)| k == kind && n == name) {
             build.status = Status::Failed;
-            build.problems.push(Problem {
-                span: ks_root
+            build.problems.push(Problem::unseen(
+                ks_root
                     .at(&["spec", "sourceRef"])
                     .map_or(ks_root.span, |n| n.span),
-                message: format!(
-                    "source {kind}/{name} is another repository or artifact; not rendered"
-                ),
-            });
+                format!("source {kind}/{name} is another repository or artifact; not rendered"),
+            ));
             return built;
         }
     }
     let path_node = view.path();
-    let dir = match path_node.map(|p| p.value) {
-        None => Some(String::new()),
-        Some(Val::Known(p)) => paths::join("", p),
-        Some(Val::Unknown) => None,
-    };
     let at = path_node.map_or(ks_root.span, |p| p.node.span);
-    let Some(dir) = dir else {
-        build.status = Status::Failed;
-        build.problems.push(Problem {
-            span: at,
-            message: "spec.path is a placeholder or leaves the repository; not rendered".into(),
-        });
-        return built;
+    let dir = match path_node.map(|p| p.value) {
+        None => String::new(),
+        Some(Val::Known(p)) => match paths::join("", p) {
+            Some(dir) => dir,
+            None => {
+                build.status = Status::Failed;
+                build.problems.push(Problem::fails(
+                    at,
+                    format!(
+                        "spec.path `{p}` leaves the repository: kustomize-controller builds \
+                         inside the source artifact and refuses it"
+                    ),
+                ));
+                return built;
+            }
+        },
+        Some(Val::Unknown) => {
+            build.status = Status::Failed;
+            build.problems.push(Problem::unseen(
+                at,
+                "spec.path is a placeholder; not rendered",
+            ));
+            return built;
+        }
     };
     let overlay = overlay_of(ks_root);
-    let mut builder = Builder::new(tree, root_dir.to_path_buf());
+    let mut builder = Builder::new(tree, env);
     let mut objects = guarded_build(&mut builder, &dir, &overlay, at, &mut built.internal);
     let build = &mut built.build;
     build.problems.append(&mut builder.problems);
@@ -316,7 +362,7 @@ fn build_one(
     }
     if ks_root.at(&["spec", "postBuild"]).is_some() && !needs_rendered_data(ks_root) {
         let vars = collect_own_vars(ks_root);
-        substitute_all(&mut objects, &vars, build);
+        substitute_all(&mut objects, &vars, build, env);
     }
     // Finished here, on the build's thread, unless objects still await substitution from data
     // that other builds render.
@@ -333,12 +379,12 @@ fn build_one(
 pub fn render_standalone(
     tree: &Tree<'_>,
     dirs: &[String],
-    root_dir: PathBuf,
+    env: &Env<'_>,
     base: DocId,
     lean: bool,
     out: &mut Rendered,
 ) {
-    let mut builder = Builder::new(tree, root_dir);
+    let mut builder = Builder::new(tree, env);
     let overlay = Overlay::default();
     for dir in dirs {
         builder.problems.clear();
@@ -350,6 +396,7 @@ pub fn render_standalone(
             Span::default(),
             &mut out.internal_errors,
         );
+        out.standalone_problems.append(&mut builder.problems);
         let headers = finish(&mut objects, lean);
         for (o, header) in objects.into_iter().zip(headers) {
             let id = out.push(base, o, header);
@@ -374,6 +421,7 @@ impl Rendered {
             header,
             root: o.root,
             role: Role::Object,
+            nodes: 0,
         });
         id
     }
@@ -594,7 +642,12 @@ fn read_data(root: &Node, kind: &str, vars: &mut Vars) {
 }
 
 /// Substitutes one object's values in place. Returns true when something stayed unknown.
-fn substitute_object(o: &mut RObject, vars: &Vars, problems: &mut Vec<Problem>) -> bool {
+fn substitute_object(
+    o: &mut RObject,
+    vars: &Vars,
+    problems: &mut Vec<Problem>,
+    env: &Env<'_>,
+) -> bool {
     if crate::model::marked(&o.root, SUBSTITUTE_ANNOTATION, "disabled") {
         return false;
     }
@@ -602,7 +655,19 @@ fn substitute_object(o: &mut RObject, vars: &Vars, problems: &mut Vec<Problem>) 
     if vars.known.is_empty() && !vars.incomplete {
         return false;
     }
-    let lookup = |name: &str| vars.known.get(name).map(|v| v.value.clone());
+    // Every value a variable puts in draws on the run's budget, before it is copied: a 100 KB
+    // variable used 50,000 times must stop at the budget, not at the machine's memory. Past the
+    // budget, values stay as written, and unknown.
+    let budget = &env.budgets.substituted_bytes;
+    let over = std::cell::Cell::new(false);
+    let lookup = |name: &str| {
+        let v = vars.known.get(name)?;
+        if over.get() || !budget.take(v.value.len()) {
+            over.set(true);
+            return Some(String::new());
+        }
+        Some(v.value.clone())
+    };
     let may_be = |name: &str| vars.incomplete && !vars.known.contains_key(name);
     let mut unknown = false;
     let mut subs = Vec::new();
@@ -614,10 +679,15 @@ fn substitute_object(o: &mut RObject, vars: &Vars, problems: &mut Vec<Problem>) 
         }
         // Strict substitution is Flux's default since 2.9; variables that may come from a
         // source we could not read are unknown rather than errors.
-        match envsubst::substitute(&s.text, &lookup, &may_be, true) {
+        let outcome = envsubst::substitute(&s.text, &lookup, &may_be, true);
+        if over.get() {
+            unknown = true;
+            return;
+        }
+        match outcome {
             Outcome::Done { text: new, uses } => {
                 let style = s.style;
-                *node = replacement(&new, style, node.span, node.tag.clone());
+                *node = replacement(&new, style, node.span, node.tag.clone(), env);
                 subs.push(Substitution {
                     at: node.span,
                     vars: uses
@@ -632,20 +702,28 @@ fn substitute_object(o: &mut RObject, vars: &Vars, problems: &mut Vec<Problem>) 
             Outcome::Unknown { .. } => unknown = true,
             Outcome::Error { message, .. } => {
                 unknown = true;
-                problems.push(Problem {
-                    span: node.span,
-                    message: format!("{message}; Flux fails this Kustomization's build"),
-                });
+                // Not a CNPG408 finding: whether strict substitution is on depends on the
+                // Flux version that runs it (the default since kustomize-controller 1.9).
+                problems.push(Problem::unseen(
+                    node.span,
+                    format!("{message}; Flux fails this Kustomization's build in strict mode"),
+                ));
             }
         }
     });
+    if over.get() && budget.first_crossing() {
+        problems.push(Problem::limit(
+            o.root.span,
+            budget.message("substitution in this object"),
+        ));
+    }
     o.substitutions.extend(subs);
     unknown
 }
 
 /// The node a substituted scalar becomes: Flux substitutes text and parses the result as YAML,
 /// so a plain scalar may turn into a number, a list or a mapping. Spans stay on the `${…}`.
-fn replacement(new: &str, style: Style, span: Span, tag: Option<Tag>) -> Node {
+fn replacement(new: &str, style: Style, span: Span, tag: Option<Tag>, env: &Env<'_>) -> Node {
     if style == Style::Plain && simple_plain(new) {
         // Text YAML can only read as one plain scalar of itself: no parser needed.
         return Node {
@@ -658,7 +736,8 @@ fn replacement(new: &str, style: Style, span: Span, tag: Option<Tag>) -> Node {
         };
     }
     if style == Style::Plain {
-        let loaded = yaml::load(span.file, new);
+        // Aliases in a substituted value expand at the cost of rendered nodes.
+        let loaded = yaml::load_in(span.file, new, Some(&env.budgets.rendered_nodes));
         if loaded.errors.is_empty() && loaded.docs.len() == 1 {
             if let Some(d) = loaded.docs.into_iter().next() {
                 let mut root = d.root;
@@ -746,6 +825,14 @@ mod tests {
     #[test]
     fn simple_plain_text_reads_as_the_parser_reads_it() {
         let span = Span::default();
+        let (confined, budgets) = (
+            crate::fsio::Confined::default(),
+            crate::budget::RenderBudgets::default(),
+        );
+        let env = Env {
+            confined: &confined,
+            budgets: &budgets,
+        };
         for text in [
             "3",
             "1e3",
@@ -760,7 +847,7 @@ mod tests {
         ] {
             assert!(simple_plain(text), "{text}");
             let parsed = yaml::first_root(text);
-            let fast = replacement(text, Style::Plain, span, None);
+            let fast = replacement(text, Style::Plain, span, None, &env);
             assert_eq!(fast.as_scalar(), parsed.as_scalar(), "{text}");
         }
         for text in [

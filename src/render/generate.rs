@@ -7,12 +7,14 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::transform::{child_map, scalar, set};
+use super::ProblemKind;
+use crate::fsio::{Confined, ReadError};
 use crate::model::value::text;
 use crate::model::Val;
 use crate::source::Span;
 use crate::yaml::{Kind, Node, Scalar, Style};
 
-/// Files a generator reads are capped like manifests.
+/// Files a generator reads are capped (a ConfigMap holds at most 1 MiB anyway).
 const MAX_FILE: u64 = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,13 +32,15 @@ pub struct Generated {
 }
 
 /// Reads one generator entry. `is_secret` picks the kind; `dir` is the kustomization's
-/// directory on disk; `options` is the kustomization's `generatorOptions`.
+/// directory (repository-relative), and files are read through `confined`; `options` is the
+/// kustomization's `generatorOptions`.
 pub fn generate(
     entry: &Node,
     is_secret: bool,
-    dir: &Path,
+    confined: &Confined,
+    dir: &str,
     options: Option<&Node>,
-) -> Result<Generated, (String, Span)> {
+) -> Result<Generated, (String, Span, ProblemKind)> {
     let span = entry.span;
     // A `${VAR}` name is generated literally; Flux substitutes it after the build.
     let name = match entry.get("name").and_then(text) {
@@ -46,7 +50,7 @@ pub fn generate(
             .and_then(Node::as_str)
             .unwrap_or("")
             .to_string(),
-        None => return Err(("generator without a name".into(), span)),
+        None => return Err(("generator without a name".into(), span, ProblemKind::Unseen)),
     };
     let mut data: Vec<(String, String, Span, bool)> = Vec::new(); // key, value, span, binary
     for lit in entry.get("literals").and_then(Node::as_seq).unwrap_or(&[]) {
@@ -66,7 +70,7 @@ pub fn generate(
                 s,
             ),
         };
-        let bytes = read(dir, path).map_err(|e| (e, f.span))?;
+        let bytes = read(confined, dir, path).map_err(|(e, k)| (e, f.span, k))?;
         match String::from_utf8(bytes) {
             Ok(t) => data.push((key, t, f.span, false)),
             Err(e) => data.push((key, base64_encode(e.as_bytes()), f.span, true)),
@@ -79,7 +83,7 @@ pub fn generate(
         };
         for f in files {
             let Some(path) = f.as_str() else { continue };
-            let bytes = read(dir, path).map_err(|e| (e, f.span))?;
+            let bytes = read(confined, dir, path).map_err(|(e, k)| (e, f.span, k))?;
             for line in String::from_utf8_lossy(&bytes).lines() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') {
@@ -190,13 +194,34 @@ fn unquote(v: &str) -> &str {
     v
 }
 
-fn read(dir: &Path, rel: &str) -> Result<Vec<u8>, String> {
-    let path = dir.join(rel);
-    let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read {rel}: {e}"))?;
-    if meta.len() > MAX_FILE {
-        return Err(format!("{rel} is larger than {MAX_FILE} bytes"));
-    }
-    std::fs::read(&path).map_err(|e| format!("cannot read {rel}: {e}"))
+/// A generator's file, relative to its kustomization's directory. kustomize-controller builds
+/// on a file system that refuses paths outside the source root, so such a path fails the Flux
+/// build; it is never read here either (it could be `/proc/self/environ`).
+///
+/// A file that does not exist is only unseen: the repository may well have it (a file type
+/// the linter does not read, a checkout without it), so that is no proof the build fails.
+fn read(confined: &Confined, dir: &str, rel: &str) -> Result<Vec<u8>, (String, ProblemKind)> {
+    let refused = || {
+        (
+            format!(
+                "generator file `{rel}` is outside the repository: kustomize-controller refuses \
+                 it, and the Flux build fails"
+            ),
+            ProblemKind::Fails,
+        )
+    };
+    let target = crate::index::paths::join(dir, rel).ok_or_else(refused)?;
+    confined.read(&target, MAX_FILE).map_err(|e| match e {
+        ReadError::Outside => refused(),
+        ReadError::Io(e) => (
+            format!("generator file `{rel}` is not read ({e}); what it generates is unknown"),
+            ProblemKind::Unseen,
+        ),
+        other => (
+            format!("generator file `{rel}` is not read: {other}, and kustomize fails on it"),
+            ProblemKind::Fails,
+        ),
+    })
 }
 
 /// kustomize's name suffix for a generated ConfigMap or Secret.

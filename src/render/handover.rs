@@ -159,6 +159,7 @@ mod tests {
                 header: Header::read(&d.root).map(Box::new),
                 root: d.root,
                 role: Role::Object,
+                nodes: 0,
             })
             .collect();
         (sources, docs)

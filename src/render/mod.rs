@@ -19,6 +19,13 @@ use crate::index::{Doc, DocId};
 use crate::source::{FileId, SourceMap, Span};
 use crate::yaml::{self, Kind, Node};
 
+/// What every build reads besides the repository's trees: the root that reads from disk are
+/// confined to, and the budgets the run shares (see [`crate::budget`]).
+pub struct Env<'a> {
+    pub confined: &'a crate::fsio::Confined,
+    pub budgets: &'a crate::budget::RenderBudgets,
+}
+
 /// An object being built.
 #[derive(Debug, Clone)]
 pub struct RObject {
@@ -68,18 +75,68 @@ impl RObject {
 pub struct Problem {
     pub span: Span,
     pub message: String,
+    pub kind: ProblemKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// cnpg-lint could not see something (a remote resource, an unsupported feature, a
+    /// placeholder): the build is partial, and Flux may well build it.
+    Unseen,
+    /// Flux's build fails on it: nothing of the Kustomization is applied.
+    Fails,
+    /// One of cnpg-lint's resource budgets was crossed here; what lies beyond is not built.
+    Limit,
+}
+
+impl Problem {
+    pub fn unseen(span: Span, message: impl Into<String>) -> Problem {
+        Problem {
+            span,
+            message: message.into(),
+            kind: ProblemKind::Unseen,
+        }
+    }
+
+    pub fn fails(span: Span, message: impl Into<String>) -> Problem {
+        Problem {
+            span,
+            message: message.into(),
+            kind: ProblemKind::Fails,
+        }
+    }
+
+    pub fn limit(span: Span, message: impl Into<String>) -> Problem {
+        Problem {
+            span,
+            message: message.into(),
+            kind: ProblemKind::Limit,
+        }
+    }
 }
 
 /// Parses YAML embedded in a string scalar (an inline patch) so that its spans point into the
 /// file that holds the string. Literal block scalars map line by line; other styles map every
 /// node to the scalar itself.
-pub fn embedded_docs(scalar: &Node, sources: &SourceMap) -> Vec<Node> {
+///
+/// Errors come back located in the file too (with whether a budget was crossed): kustomize fails a build whose inline patch does
+/// not parse. Aliases in the patch expand at the cost of `budget` (the run's rendered nodes).
+pub fn embedded_docs(
+    scalar: &Node,
+    sources: &SourceMap,
+    budget: Option<&crate::budget::Budget>,
+) -> (Vec<Node>, Vec<(Span, String, bool)>) {
     let Some(content) = scalar.as_str() else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    let loaded = yaml::load(scalar.span.file, content);
+    let loaded = yaml::load_in(scalar.span.file, content, budget);
     let mapper = LineMap::new(scalar, content, sources);
-    loaded
+    let errors = loaded
+        .errors
+        .iter()
+        .map(|e| (mapper.map(e.span, scalar.span), e.message.clone(), e.limit))
+        .collect();
+    let docs = loaded
         .docs
         .into_iter()
         .map(|d| {
@@ -87,7 +144,8 @@ pub fn embedded_docs(scalar: &Node, sources: &SourceMap) -> Vec<Node> {
             remap(&mut root, &|s: Span| mapper.map(s, scalar.span));
             root
         })
-        .collect()
+        .collect();
+    (docs, errors)
 }
 
 /// Maps offsets in a literal block scalar's content to offsets in its file.

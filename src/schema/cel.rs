@@ -79,7 +79,14 @@ fn visit(
         return;
     }
     let rules = plan.rules(schema);
-    if !rules.is_empty() {
+    // A list longer than its `maxItems` is reported by the schema check already; its rules
+    // (often comparing every pair of items) are not run on it. The API server bounds CEL's cost
+    // by the same `maxItems`.
+    let over_max = match (value, schema.get("maxItems").and_then(Value::as_u64)) {
+        (Value::Array(items), Some(max)) => items.len() as u64 > max,
+        _ => false,
+    };
+    if !rules.is_empty() && !over_max {
         let scope = Scope { unknown };
         let this = scope.lift(value, Some(schema), pointer.clone());
         for r in rules {

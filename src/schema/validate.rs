@@ -464,6 +464,53 @@ fn describe(
                 target,
             )
         }
+        // The value is not quoted whole: a list of 4,000 images would make a 4,000-line
+        // message. Its size is what matters.
+        ValidationErrorKind::MaxItems { limit } | ValidationErrorKind::MinItems { limit } => {
+            let n = instance.and_then(Value::as_array).map_or(0, Vec::len);
+            let (bound, verb) = match kind {
+                ValidationErrorKind::MaxItems { .. } => ("more", "allows"),
+                _ => ("fewer", "requires"),
+            };
+            let first = instance
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .map(|v| format!(" (the first is `{}`)", short(v)))
+                .unwrap_or_default();
+            (
+                format!("{here} has {n} items{first}, {bound} than the {limit} its schema {verb}"),
+                None,
+                target,
+            )
+        }
+        ValidationErrorKind::MaxLength { limit } | ValidationErrorKind::MinLength { limit } => {
+            let n = instance
+                .and_then(Value::as_str)
+                .map_or(0, |s| s.chars().count());
+            let value = instance.map(short).unwrap_or_default();
+            let bound = match kind {
+                ValidationErrorKind::MaxLength { .. } => "longer than the maximum",
+                _ => "shorter than the minimum",
+            };
+            (
+                format!("{here} is `{value}` ({n} characters), {bound} of {limit}"),
+                None,
+                target,
+            )
+        }
+        ValidationErrorKind::MaxProperties { limit }
+        | ValidationErrorKind::MinProperties { limit } => {
+            let n = instance.and_then(Value::as_object).map_or(0, |m| m.len());
+            let (bound, verb) = match kind {
+                ValidationErrorKind::MaxProperties { .. } => ("more", "allows"),
+                _ => ("fewer", "requires"),
+            };
+            (
+                format!("{here} has {n} fields, {bound} than the {limit} its schema {verb}"),
+                None,
+                target,
+            )
+        }
         ValidationErrorKind::AnyOf { .. } if int_or_string(schema, schema_path) => {
             let actual = instance.map_or("missing", type_name);
             (

@@ -35,6 +35,8 @@ pub struct LoadedDoc {
     /// Position of the document in its file, counting from 0.
     pub index: usize,
     pub root: Node,
+    /// Nodes in the tree, aliases expanded (about [`Node::weight`]): what copying it costs.
+    pub nodes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +46,8 @@ pub struct YamlError {
     /// For duplicate keys, where the key was first defined.
     pub first: Option<Span>,
     pub doc_index: usize,
+    /// The run's alias budget ran out here: not a syntax error, a limit of this linter.
+    pub limit: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,8 +79,10 @@ enum Frame {
     },
 }
 
-struct Builder {
+struct Builder<'b> {
     file: FileId,
+    /// The run's alias budget, shared by every file (see [`crate::budget`]).
+    run_budget: Option<&'b crate::budget::Budget>,
     stack: Vec<Frame>,
     /// Children of the open sequences and mappings (see [`Frame`]).
     items: Vec<Node>,
@@ -85,6 +91,8 @@ struct Builder {
     alias_budget: usize,
     root: Option<Node>,
     doc_index: usize,
+    /// Nodes completed in the current document, aliases counted at their weight.
+    doc_nodes: usize,
     out: LoadedFile,
     /// Spans are kept inside the text whatever positions the parser reports, so that every
     /// consumer can slice the text with them.
@@ -95,7 +103,12 @@ struct Builder {
 struct Abort(YamlError);
 
 pub fn load(file: FileId, text: &str) -> LoadedFile {
-    let first = load_exact(file, text);
+    load_in(file, text, None)
+}
+
+/// [`load`], drawing alias expansion from the run's budget as well as the file's own.
+pub fn load_in(file: FileId, text: &str, run: Option<&crate::budget::Budget>) -> LoadedFile {
+    let first = load_exact(file, text, run);
     if !first
         .errors
         .iter()
@@ -110,7 +123,7 @@ pub fn load(file: FileId, text: &str) -> LoadedFile {
     if inserts.is_empty() {
         return first;
     }
-    let mut second = load_exact(file, &patched);
+    let mut second = load_exact(file, &patched, run);
     if second.errors.len() >= first.errors.len() {
         return first;
     }
@@ -191,9 +204,10 @@ fn remap(file: &mut LoadedFile, inserts: &[usize]) {
     }
 }
 
-fn load_exact(file: FileId, text: &str) -> LoadedFile {
+fn load_exact(file: FileId, text: &str, run_budget: Option<&crate::budget::Budget>) -> LoadedFile {
     let mut b = Builder {
         file,
+        run_budget,
         stack: Vec::new(),
         items: Vec::new(),
         entries: Vec::new(),
@@ -201,6 +215,7 @@ fn load_exact(file: FileId, text: &str) -> LoadedFile {
         alias_budget: ALIAS_BUDGET,
         root: None,
         doc_index: 0,
+        doc_nodes: 0,
         out: LoadedFile::default(),
         text_len: text.len(),
     };
@@ -222,6 +237,7 @@ fn load_exact(file: FileId, text: &str) -> LoadedFile {
                     message: e.info().to_string(),
                     first: None,
                     doc_index: b.doc_index,
+                    limit: false,
                 }))
             }
         };
@@ -245,7 +261,7 @@ fn marker_offset(m: &granit_parser::Marker) -> usize {
     m.byte_offset().unwrap_or(m.index())
 }
 
-impl Builder {
+impl Builder<'_> {
     fn span(&self, s: &GSpan) -> Span {
         self.clamped(marker_offset(&s.start), marker_offset(&s.end))
     }
@@ -261,6 +277,7 @@ impl Builder {
         self.entries.clear();
         self.root = None;
         self.anchors.clear();
+        self.doc_nodes = 0;
         if *in_doc {
             self.doc_index += 1;
             self.out.doc_count += 1;
@@ -285,9 +302,11 @@ impl Builder {
                         self.out.docs.push(LoadedDoc {
                             index: self.doc_index,
                             root,
+                            nodes: self.doc_nodes,
                         });
                     }
                 }
+                self.doc_nodes = 0;
                 self.anchors.clear();
                 self.doc_index += 1;
                 self.out.doc_count += 1;
@@ -318,16 +337,32 @@ impl Builder {
                 };
                 let weight = target.weight();
                 if weight > self.alias_budget {
-                    return Err(self.abort(
+                    let mut abort = self.abort(
                         span,
                         format!(
-                            "aliases expand to more than {ALIAS_BUDGET} nodes in this file \
-                             (an alias bomb?); the document is not loaded"
+                            "aliases expand to more than {ALIAS_BUDGET} nodes in this file (an \
+                             alias bomb?; budget: alias-expanded nodes per file); the document \
+                             is not loaded"
                         ),
-                    ));
+                    );
+                    abort.0.limit = true;
+                    return Err(abort);
                 }
                 self.alias_budget -= weight;
+                if let Some(run) = self.run_budget.filter(|run| !run.take(weight)) {
+                    let mut abort = self.abort(
+                        span,
+                        format!(
+                            "this alias crosses the run's budget of {} alias-expanded nodes, all \
+                             files together (budget: {}); the document is not loaded",
+                            run.limit, run.name
+                        ),
+                    );
+                    abort.0.limit = true;
+                    return Err(abort);
+                }
                 let node = target.clone();
+                self.doc_nodes += weight.saturating_sub(1);
                 self.complete(node, 0)?;
             }
             Event::UnresolvedAlias(_) => {
@@ -398,11 +433,13 @@ impl Builder {
             message,
             first: None,
             doc_index: self.doc_index,
+            limit: false,
         })
     }
 
     /// A finished node goes to its parent, or becomes the document root.
     fn complete(&mut self, node: Node, anchor: usize) -> Result<(), Abort> {
+        self.doc_nodes += 1;
         if anchor != 0 {
             // Redefined anchors get fresh ids from the parser, so the latest definition wins.
             self.anchors.insert(anchor, node.clone());
@@ -454,6 +491,7 @@ impl Builder {
                 message: format!("duplicate mapping key `{name}`"),
                 first: Some(first_span),
                 doc_index: self.doc_index,
+                limit: false,
             });
         }
         Ok(())

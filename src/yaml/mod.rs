@@ -3,7 +3,7 @@
 pub mod load;
 pub mod tree;
 
-pub use load::{load, Comment, LoadedDoc, LoadedFile, YamlError};
+pub use load::{load, load_in, Comment, LoadedDoc, LoadedFile, YamlError};
 pub use tree::{Entry, Kind, Node, Scalar, Style, Tag};
 
 /// The first document of `text`, for unit tests (panics when there is none).

@@ -195,11 +195,16 @@ pub fn main() -> ExitCode {
 
 /// The `rules` table, as printed (and as kept in the README).
 pub fn rules_table() -> String {
-    let mut out = String::from("| Code | Name | Severity | Summary |\n|---|---|---|---|\n");
+    let mut out =
+        String::from("| Code | Name | Severity | Default | Summary |\n|---|---|---|---|---|\n");
     for r in RULES {
         out.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            r.meta.code, r.meta.name, r.meta.severity, r.meta.summary
+            "| {} | {} | {} | {} | {} |\n",
+            r.meta.code,
+            r.meta.name,
+            r.meta.severity,
+            if r.meta.on_by_default { "on" } else { "off" },
+            r.meta.summary
         ));
     }
     out
@@ -226,7 +231,13 @@ fn selected_rules(select: &[String], ignore: &[String]) -> Result<Vec<&'static R
                 list.iter()
                     .any(|n| rules::find(n).is_some_and(|f| f.meta.code == r.meta.code))
             };
-            (select.is_empty() || hit(select)) && !hit(ignore)
+            // Rules off by default run only when selected by name.
+            let selected = if select.is_empty() {
+                r.meta.on_by_default
+            } else {
+                hit(select)
+            };
+            selected && !hit(ignore)
         })
         .collect())
 }
@@ -345,6 +356,7 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         sources: &result.index.sources,
         root: &root,
         notes: &notes,
+        model_notes: &result.notes,
     };
     let report_start = std::time::Instant::now();
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
@@ -388,6 +400,12 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
                 "files not read or budgets crossed"
             )
         );
+    }
+    // JSON, SARIF and GitHub output carry the model's notes; the others get them here.
+    if matches!(args.format, Format::Human | Format::Concise) {
+        for n in &result.notes {
+            eprintln!("note: {}", report::inert(n));
+        }
     }
     let skip = if shown { result.problems.len() } else { 0 };
     for n in notes.iter().skip(skip) {

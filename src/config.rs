@@ -28,6 +28,7 @@ const KEYS: &[(&str, &str)] = &[
     ("per-file-ignores", "Glob pattern to the rules whose findings are not reported in matching files."),
     ("fail-on", "Lowest severity that makes the exit status 1: `error`, `warning` (default) or `info`."),
     ("rules", "Per-rule options, by rule code or name."),
+    ("sources", "The directory a Flux source's artifact is built from, by `Kind/name` (an OCIRepository pushed with `flux push artifact --path=./kubernetes`: `OCIRepository/flux-system: kubernetes`). Its Kustomizations' paths are relative to it, and it is treated as this repository."),
 ];
 
 /// An option a rule takes: (rule code, key, default, minimum, description).
@@ -65,6 +66,8 @@ pub struct Config {
     pub exclude: Vec<String>,
     pub per_file_ignores: Vec<(String, Vec<&'static str>)>,
     pub fail_on: Option<Severity>,
+    /// `Kind/name` of a Flux source → the repository directory its artifact holds.
+    pub sources: BTreeMap<String, String>,
     options: BTreeMap<(&'static str, &'static str), i64>,
 }
 
@@ -239,6 +242,36 @@ impl Config {
                                 })?;
                             config.options.insert((opt.code, opt.key), n);
                         }
+                    }
+                }
+                "sources" => {
+                    for (k, val) in map_entries(v, "sources", &err)? {
+                        let source = k.as_str().unwrap_or("");
+                        let valid = source.split_once('/').is_some_and(|(kind, name)| {
+                            ["GitRepository", "OCIRepository", "Bucket"].contains(&kind)
+                                && !name.is_empty()
+                        });
+                        if !valid {
+                            return Err(err(
+                                k.span,
+                                format!(
+                                    "`{source}` is not a source: write `Kind/name`, with Kind \
+                                     GitRepository, OCIRepository or Bucket"
+                                ),
+                            ));
+                        }
+                        let dir = val.as_str().unwrap_or("");
+                        let normal = crate::index::paths::join("", dir).filter(|_| !dir.is_empty());
+                        let Some(dir) = normal else {
+                            return Err(err(
+                                val.span,
+                                format!(
+                                    "`{dir}` is not a directory of the repository: give a path \
+                                     relative to its root"
+                                ),
+                            ));
+                        };
+                        config.sources.insert(source.to_string(), dir);
                     }
                 }
                 other => {
@@ -463,6 +496,12 @@ pub fn schema() -> Value {
                 "type": "object",
                 "additionalProperties": false,
                 "properties": rules_props
+            },
+            "sources": {
+                "description": desc("sources"),
+                "type": "object",
+                "propertyNames": { "pattern": "^(GitRepository|OCIRepository|Bucket)/.+$" },
+                "additionalProperties": { "type": "string" }
             }
         },
         "definitions": {

@@ -45,6 +45,10 @@ pub struct RuleMeta {
     pub name: &'static str,
     pub severity: Severity,
     pub summary: &'static str,
+    /// Whether the rule runs without being selected. Rules that report a deliberate choice
+    /// rather than a mistake are off until `select` names them, as ruff keeps opinionated
+    /// rules out of its default set.
+    pub on_by_default: bool,
 }
 
 /// One step in a YAML path.

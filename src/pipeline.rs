@@ -42,6 +42,8 @@ pub struct LintResult {
     pub problems: Vec<IoProblem>,
     pub summary: Summary,
     pub timings: Timings,
+    /// What the model of Flux had to assume or could not see (see [`Index::notes`]).
+    pub notes: Vec<String>,
 }
 
 /// Wall time per pipeline stage, and the memory resident when it ended, for `--timings`.
@@ -122,7 +124,7 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
     // The source map holds every path from here on; the walk's copies go before rendering.
     drop(files);
     lap(&mut timings, "load");
-    let mut index = Index::build(opts.root.clone(), loaded, opts.lean);
+    let mut index = Index::build(opts.root.clone(), loaded, opts.lean, &config.sources);
     lap(&mut timings, "index");
     // Rendering happens while the index is built; report it as its own stage.
     if let Some(last) = timings.stages.last_mut() {
@@ -171,6 +173,7 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
     };
     lap(&mut timings, "rules");
     LintResult {
+        notes: index.notes.clone(),
         index,
         diagnostics: run.diagnostics,
         internal_errors: run.internal_errors,

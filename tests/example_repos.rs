@@ -20,7 +20,11 @@ fn example_repositories() {
             .expect("name")
             .to_string_lossy()
             .into_owned();
-        let result = common::run(&dir, &common::all_rules());
+        // Each repository's own configuration applies, as it does for `cnpg-lint check`.
+        let config = cnpg_lint::config::find(&dir, &dir)
+            .map(|p| cnpg_lint::config::Config::load(&p).expect("fixture config"))
+            .unwrap_or_default();
+        let result = common::run_with(&dir, &config, &common::all_rules());
         assert!(
             result.internal_errors.is_empty(),
             "{:?}",

@@ -65,7 +65,7 @@ fn example_files(doc: &str, heading: &str) -> Vec<ExampleFile> {
     files
 }
 
-fn codes_for(rule: &RuleEntry, heading: &str, tag: &str) -> (BTreeSet<String>, String) {
+fn codes_for(rule: &'static RuleEntry, heading: &str, tag: &str) -> (BTreeSet<String>, String) {
     let files = example_files(rule.doc, heading);
     assert!(
         !files.is_empty(),
@@ -88,7 +88,7 @@ fn codes_for(rule: &RuleEntry, heading: &str, tag: &str) -> (BTreeSet<String>, S
         #[cfg(not(unix))]
         let _ = (target, link);
     }
-    let result = common::run(&dir, &common::all_rules());
+    let result = common::run(&dir, &common::rules_with(rule));
     assert!(
         result.internal_errors.is_empty(),
         "{:?}",

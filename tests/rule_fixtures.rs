@@ -50,7 +50,7 @@ fn fixtures_fire_only_where_marked() {
             .to_string_lossy()
             .into_owned();
         let rule = rules::find(&code).unwrap_or_else(|| panic!("no rule {code}"));
-        let mut result = common::run(&dir, &common::all_rules());
+        let mut result = common::run(&dir, &common::rules_with(rule));
         result.diagnostics.retain(|d| d.code == rule.meta.code);
         assert!(
             result.internal_errors.is_empty(),

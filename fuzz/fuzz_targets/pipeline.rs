@@ -30,6 +30,7 @@ fn write(result: &LintResult, dir: &Path, format: Format) -> Vec<u8> {
         sources: &result.index.sources,
         root: dir,
         notes: &[],
+        model_notes: &result.notes,
     };
     let mut out = Vec::new();
     report::write(

@@ -5,7 +5,7 @@
 pub mod ownership;
 pub mod paths;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 use compact_str::CompactString;
@@ -77,6 +77,62 @@ pub struct SyntaxProblem {
     pub first: Option<Span>,
 }
 
+/// Where the Flux model says what is deployed. With at least one Flux Kustomization that
+/// renders, an object that no deployed Kustomization applies is not deployed (an archived copy,
+/// a directory commented out of a `kustomization.yaml`, a template). Without one, or when
+/// something this tool cannot expand generates Kustomizations (a Flux Operator `ResourceSet`),
+/// every object counts, as in a plain kustomize repository; below a `spec.path` that holds a
+/// placeholder, objects count too, since that Kustomization may apply them.
+#[derive(Debug, Default, Clone)]
+pub struct Scope {
+    /// Some Flux Kustomization rendered objects.
+    pub flux: bool,
+    /// Kustomizations come from somewhere this tool cannot follow.
+    pub open: bool,
+    /// Directories below which an unresolved `spec.path` may point.
+    pub maybe: Vec<String>,
+}
+
+impl Scope {
+    fn of(
+        index: &Index,
+        builds: &[crate::render::flux::KsBuild],
+        base: DocId,
+        rendered: &[Doc],
+    ) -> Scope {
+        let flux = builds.iter().any(|b| !b.objects.is_empty());
+        let open = index.docs.iter().any(|d| {
+            d.header
+                .as_ref()
+                .is_some_and(|h| h.kind_name == "ResourceSet" && h.group.starts_with("fluxcd"))
+        });
+        let mut maybe = Vec::new();
+        for b in builds {
+            let root = match b.ks.checked_sub(base) {
+                None => index.docs.get(b.ks as usize).map(|d| &d.root),
+                Some(i) => rendered.get(i as usize).map(|d| &d.root),
+            };
+            let Some(root) = root else { continue };
+            let Some(path) = crate::model::flux::FluxKustomization(root).path() else {
+                continue;
+            };
+            let Val::Unknown = path.value else { continue };
+            let written = path.node.as_str().unwrap_or("");
+            let before = written.split("${").next().unwrap_or("");
+            let dir = before.rsplit_once('/').map_or("", |(d, _)| d);
+            maybe.push(paths::join("", dir).unwrap_or_default());
+        }
+        maybe.sort();
+        maybe.dedup();
+        Scope { flux, open, maybe }
+    }
+
+    /// Whether what lies at `repo_path` may be deployed.
+    pub fn maybe_deployed(&self, repo_path: &str) -> bool {
+        !self.flux || self.open || self.maybe.iter().any(|m| paths::is_within(repo_path, m))
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Index {
     pub root: PathBuf,
@@ -100,6 +156,14 @@ pub struct Index {
     pub internal: Vec<IoProblem>,
     /// What the builds of kustomize directories nothing else builds could not do.
     pub standalone_problems: Vec<crate::render::Problem>,
+    /// Objects that no deployed Flux Kustomization applies (see [`Scope`]): not instances.
+    pub undeployed: Vec<DocId>,
+    /// What is known to be deployed.
+    pub scope: Scope,
+    /// Flux Kustomizations whose builds may have renamed objects unseen.
+    uncertain: HashSet<DocId>,
+    /// What the model of Flux had to assume or could not see, for the user to check.
+    pub notes: Vec<String>,
     pub document_count: usize,
     pub templates_skipped: usize,
     /// YAML comments per file (indexed by file id), for inline suppressions.
@@ -128,7 +192,13 @@ pub struct Index {
 type BackupsByCluster = HashMap<(Kind, CompactString, Option<CompactString>), Vec<InstId>>;
 
 impl Index {
-    pub fn build(root: PathBuf, loaded: Loaded, lean: bool) -> Index {
+    /// `source_roots`: what the configuration names (see [`ownership::compute`]).
+    pub fn build(
+        root: PathBuf,
+        loaded: Loaded,
+        lean: bool,
+        source_roots: &std::collections::BTreeMap<String, String>,
+    ) -> Index {
         let Loaded {
             sources,
             parsed,
@@ -236,7 +306,7 @@ impl Index {
             }
         }
         idx.mark_patches(&docs_by_file);
-        idx.compute_ownership();
+        idx.compute_ownership(source_roots);
         let kustomized = idx.kustomize_read_files();
         for (fid, problem) in syntax_files {
             if idx.ownership.applied_files.contains(&fid)
@@ -292,11 +362,19 @@ impl Index {
             let mut rendered = crate::render::flux::render_all(
                 &tree,
                 &self.ownership.roots,
-                &self.ownership.own_sources,
+                &self.ownership.source_roots,
+                &self.doc_groups(),
                 &env,
                 base,
                 lean,
             );
+            // With a Flux model, a directory nothing builds is not deployed: it is only built
+            // on its own where what Flux deploys cannot be told (see [`Scope`]).
+            let scope = Scope::of(self, &rendered.builds, base, &rendered.docs);
+            let standalone: Vec<String> = standalone
+                .into_iter()
+                .filter(|d| scope.maybe_deployed(d))
+                .collect();
             crate::render::flux::render_standalone(
                 &tree,
                 &standalone,
@@ -305,8 +383,9 @@ impl Index {
                 lean,
                 &mut rendered,
             );
-            rendered
+            (rendered, scope)
         };
+        let (rendered, scope) = rendered;
         let crate::render::flux::Rendered {
             docs,
             builds,
@@ -353,6 +432,11 @@ impl Index {
             }
             self.ownership.applies.insert(b.ks, applied);
         }
+        self.uncertain = builds
+            .iter()
+            .filter(|b| b.uncertain)
+            .map(|b| b.ks)
+            .collect();
         self.builds = builds;
         for d in standalone {
             self.instances.push(Instance {
@@ -362,17 +446,201 @@ impl Index {
                 context: None,
             });
         }
+        let root_files: HashSet<FileId> = self
+            .ownership
+            .roots
+            .iter()
+            .filter_map(|&(d, _)| self.docs.get(d as usize).map(|doc| doc.file))
+            .chain(self.ownership.bootstrap_files.iter().copied())
+            .collect();
         for (i, doc) in self.docs.iter().enumerate().take(base as usize) {
-            if doc.role == Role::Object && !used_sources.contains(&(i as DocId)) {
-                self.instances.push(Instance {
-                    doc: i as DocId,
-                    owner: None,
-                    namespace: doc.header.as_ref().and_then(|h| h.namespace.clone()),
-                    context: None,
-                });
+            if doc.role != Role::Object || used_sources.contains(&(i as DocId)) {
+                continue;
+            }
+            // An object no deployed Flux Kustomization applies is not deployed, and no rule
+            // judges it (CNPG409, off by default, lists them), unless what Flux deploys cannot
+            // be told where it lies. A root's file was applied from outside, whole.
+            let path = self
+                .sources
+                .get(doc.file)
+                .map_or("", |f| f.repo_path.as_str());
+            if !root_files.contains(&doc.file) && !scope.maybe_deployed(path) {
+                self.undeployed.push(i as DocId);
+                continue;
+            }
+            self.instances.push(Instance {
+                doc: i as DocId,
+                owner: None,
+                namespace: doc.header.as_ref().and_then(|h| h.namespace.clone()),
+                context: None,
+            });
+        }
+        self.scope = scope;
+        self.index_instances();
+        self.notes = self.model_notes(base);
+    }
+
+    /// What the user should know about the Flux model: the assumptions ownership made, and
+    /// where it is empty or broken. Never silent: a repository whose Kustomizations all fail
+    /// to render would otherwise look clean.
+    fn model_notes(&self, base: DocId) -> Vec<String> {
+        let mut notes = self.ownership.notes.clone();
+        let name = |d: DocId| {
+            let h = self.doc(d).and_then(|doc| doc.header.as_ref());
+            let n = h
+                .and_then(|h| h.name.as_ref())
+                .and_then(|n| n.known())
+                .unwrap_or("?");
+            match h.and_then(|h| h.namespace.as_ref()).and_then(|n| n.known()) {
+                Some(ns) => format!("{ns}/{n}"),
+                None => n.to_string(),
+            }
+        };
+        let written = self
+            .docs
+            .iter()
+            .take(base as usize)
+            .filter(|d| d.role == Role::Object && d.kind() == Kind::FluxKustomization)
+            .count();
+        if written > 0 && !self.scope.flux {
+            let why = if self.ownership.roots.is_empty() {
+                "none is a root: each lies inside another Kustomization's spec.path and nothing \
+                 applies it"
+                    .to_string()
+            } else {
+                let reasons: Vec<String> = self
+                    .builds
+                    .iter()
+                    .take(3)
+                    .map(|b| match b.problems.first() {
+                        Some(p) => format!("{}: {}", name(b.ks), p.message),
+                        None => format!("{}: its path holds no object", name(b.ks)),
+                    })
+                    .collect();
+                reasons.join("; ")
+            };
+            notes.push(format!(
+                "{written} Flux Kustomization{} found, but none renders ({why}); the Flux-aware \
+                 rules see nothing, and every file is linted on its own",
+                if written == 1 { "" } else { "s" }
+            ));
+        }
+        let mut unresolved: Vec<String> = Vec::new();
+        let mut other_sources: BTreeSet<String> = BTreeSet::new();
+        let mut unseen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for b in &self.builds {
+            for p in &b.problems {
+                if p.kind != crate::render::ProblemKind::Unseen {
+                    continue;
+                }
+                if p.message.starts_with("spec.path is a placeholder") {
+                    unresolved.push(name(b.ks));
+                } else if let Some(rest) = p.message.strip_prefix("source ") {
+                    if let Some((src, _)) = rest.split_once(' ') {
+                        other_sources.insert(src.to_string());
+                    }
+                } else if p.message.starts_with("replacement: ") {
+                    unseen
+                        .entry("replacements".to_string())
+                        .or_default()
+                        .push(name(b.ks));
+                } else if let Some(feature) = p
+                    .message
+                    .strip_prefix("kustomize `")
+                    .and_then(|r| r.split_once('`'))
+                    .map(|(f, _)| f)
+                {
+                    unseen
+                        .entry(feature.to_string())
+                        .or_default()
+                        .push(name(b.ks));
+                }
             }
         }
-        self.index_instances();
+        let list = |names: &[String]| {
+            let mut names = names.to_vec();
+            names.sort();
+            names.dedup();
+            let n = names.len();
+            let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+            if n > 5 {
+                format!("{} and {} more", shown.join(", "), n - 5)
+            } else {
+                shown.join(", ")
+            }
+        };
+        if !unresolved.is_empty() && self.scope.flux {
+            notes.push(format!(
+                "spec.path holds a variable nothing defines in {}: not rendered, and what lies \
+                 below the rest of the path is linted on its own",
+                list(&unresolved)
+            ));
+        }
+        if !other_sources.is_empty() {
+            let sources: Vec<String> = other_sources.into_iter().collect();
+            notes.push(format!(
+                "Flux Kustomizations of other repositories or artifacts ({}) are not rendered",
+                list(&sources)
+            ));
+        }
+        for (feature, builds) in &unseen {
+            notes.push(format!(
+                "kustomize `{feature}` is not applied in the builds of {}: the values it would \
+                 change are unknown",
+                list(builds)
+            ));
+        }
+        if self.scope.open {
+            notes.push(
+                "Flux Operator ResourceSets generate Kustomizations this tool cannot expand: \
+                 objects no Kustomization here applies are linted on their own"
+                    .into(),
+            );
+        }
+        if !self.undeployed.is_empty() {
+            let files: HashSet<FileId> = self
+                .undeployed
+                .iter()
+                .filter_map(|&d| self.doc(d).map(|doc| doc.file))
+                .collect();
+            let one = self.undeployed.len() == 1;
+            notes.push(format!(
+                "{} object{} in {} file{} {} applied by no deployed Flux Kustomization, so {} \
+                 not linted (select CNPG409 to list the files)",
+                self.undeployed.len(),
+                if one { "" } else { "s" },
+                files.len(),
+                if files.len() == 1 { "" } else { "s" },
+                if one { "is" } else { "are" },
+                if one { "it is" } else { "they are" },
+            ));
+        }
+        notes
+    }
+
+    /// Whether the build of Flux Kustomization `ks` may have renamed its objects in ways this
+    /// tool does not apply (see [`crate::render::build::Builder::uncertain`]).
+    pub fn uncertain_identity(&self, ks: DocId) -> bool {
+        self.uncertain.contains(&ks)
+    }
+
+    /// The cluster contexts of the Flux Kustomizations that apply each written document.
+    fn doc_groups(&self) -> HashMap<DocId, Vec<u32>> {
+        let mut out: HashMap<DocId, Vec<u32>> = HashMap::new();
+        for (ks, applied) in &self.ownership.applies {
+            let Some(groups) = self.ownership.contexts.get(ks) else {
+                continue;
+            };
+            for (d, _) in applied {
+                let entry = out.entry(*d).or_default();
+                for g in groups {
+                    if !entry.contains(g) {
+                        entry.push(*g);
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn kustomization_dirs(&self) -> HashMap<&str, FileId> {
@@ -448,9 +716,9 @@ impl Index {
         }
     }
 
-    fn compute_ownership(&mut self) {
+    fn compute_ownership(&mut self, sources: &std::collections::BTreeMap<String, String>) {
         let tables = self.tables();
-        let own = ownership::compute(&self.tree(&tables));
+        let own = ownership::compute(&self.tree(&tables), sources);
         self.ownership = own;
     }
 

@@ -44,6 +44,26 @@ pub struct Ownership {
     pub roots: Vec<(DocId, u32)>,
     /// The sources (kind, name) that deliver this repository.
     pub own_sources: Vec<(String, String)>,
+    /// The directory each of them is built from (`""`: the repository root): an OCIRepository
+    /// or Bucket artifact holds one directory of the repository, and its Kustomizations' paths
+    /// are relative to that directory.
+    pub source_roots: BTreeMap<(String, String), String>,
+    /// What the model had to assume, for the user to check: a source root found from the paths.
+    pub notes: Vec<String>,
+    /// Files a FluxInstance's sync path applies: deployed, though no Kustomization here does.
+    pub bootstrap_files: HashSet<FileId>,
+    /// Roots known to be bootstrapped (see [`compute`]), whose paths must exist.
+    pub bootstrapped: HashSet<DocId>,
+}
+
+impl Ownership {
+    /// Where a Flux Kustomization's paths start, when its source is this repository.
+    pub fn source_root(&self, ks: &FluxKustomization<'_>) -> Option<&str> {
+        let (kind, name) = ks.source_ref()?;
+        self.source_roots
+            .get(&(kind.to_string(), name.to_string()))
+            .map(String::as_str)
+    }
 }
 
 /// What the ownership walk needs to know about the repository's files.
@@ -85,6 +105,8 @@ const VISIT_BUDGET: usize = 100_000;
 
 struct Build<'t, 'a> {
     tree: &'t Tree<'a>,
+    /// Where this Kustomization's source starts (see [`Ownership::source_roots`]).
+    base: String,
     /// Kustomizations on the current include path: a cycle, not a second include.
     stack: HashSet<FileId>,
     visits: usize,
@@ -93,7 +115,8 @@ struct Build<'t, 'a> {
     unresolved: Vec<Unresolved>,
 }
 
-pub fn compute(tree: &Tree<'_>) -> Ownership {
+/// `configured`: source roots the configuration names (`Kind/name` → directory).
+pub fn compute(tree: &Tree<'_>, configured: &BTreeMap<String, String>) -> Ownership {
     let mut own = Ownership::default();
     let flux_docs: Vec<DocId> = tree
         .docs
@@ -102,14 +125,15 @@ pub fn compute(tree: &Tree<'_>) -> Ownership {
         .filter(|(_, d)| d.role == Role::Object && d.kind() == Kind::FluxKustomization)
         .map(|(i, _)| i as DocId)
         .collect();
-    let own_sources = own_sources(tree, &flux_docs);
+    own.source_roots = own_sources(tree, &flux_docs, configured, &mut own.notes);
+    own.own_sources = own.source_roots.keys().cloned().collect();
     // Each resolved Kustomization's path, to tell bootstrap roots from orphans.
     let mut ks_dirs: Vec<(DocId, String)> = Vec::new();
-    own.own_sources = own_sources
+    let own_sources: HashMap<(&str, &str), &str> = own
+        .source_roots
         .iter()
-        .map(|(k, n)| (k.to_string(), n.to_string()))
+        .map(|((k, n), r)| ((k.as_str(), n.as_str()), r.as_str()))
         .collect();
-    own.own_sources.sort();
     // Each Kustomization's walk reads the tree only; they run in parallel and are merged in
     // document order, so the result does not depend on scheduling.
     let walks: Vec<Walk> = flux_docs
@@ -169,11 +193,105 @@ pub fn compute(tree: &Tree<'_>) -> Ownership {
             at = paths::parent(at);
         }
     };
+    // `flux bootstrap` writes the root into a directory that another Kustomization's path may
+    // hold (the root applies `./clusters/x`, a child applies `./`): a Kustomization that
+    // applies itself, alone or with another one, is bootstrapped from outside all the same.
+    let applies_itself = |doc: DocId| {
+        own.applies.get(&doc).is_some_and(|applied| {
+            applied.iter().any(|(d, _)| {
+                *d == doc
+                    || own
+                        .applies
+                        .get(d)
+                        .is_some_and(|back| back.iter().any(|(e, _)| *e == doc))
+            })
+        })
+    };
+    // Roots known to be bootstrapped: the Kustomizations a Flux Operator FluxInstance's
+    // `spec.sync.path` applies, and the ones `flux bootstrap` writes (which apply themselves).
+    // Another Kustomization nothing applies is a root too when its file lies outside every
+    // other Kustomization's path and its path exists (applied by hand, with `kubectl apply
+    // -k`): an archived copy cannot be told from it otherwise.
+    let bootstrap = bootstrap_dirs(tree);
+    let mut from_bootstrap: HashSet<DocId> = HashSet::new();
+    for dir in &bootstrap {
+        let mut b = Build {
+            tree,
+            base: String::new(),
+            stack: HashSet::new(),
+            visits: 0,
+            out: Vec::new(),
+            files: HashSet::new(),
+            unresolved: Vec::new(),
+        };
+        if b.dir_exists(dir) {
+            b.dir(dir, None);
+            from_bootstrap.extend(b.out.iter().map(|(d, _)| *d));
+            own.bootstrap_files.extend(b.files);
+        }
+    }
+    own.bootstrapped = roots
+        .iter()
+        .map(|&(d, _)| d)
+        .filter(|&d| applies_itself(d) || from_bootstrap.contains(&d))
+        .collect();
+    // A root that is not known to be bootstrapped and whose path is gone is an archived copy
+    // (`.archive/app/ks.yaml`): not rendered, and not deployed.
+    let path_found: HashSet<DocId> = ks_dirs.iter().map(|(d, _)| *d).collect();
+    let unresolved_path = |doc: DocId| {
+        own.unresolved.iter().any(|u| match u {
+            Unresolved::Remote { doc: d, .. } | Unresolved::Placeholder { doc: d } => *d == doc,
+            Unresolved::Missing { .. } => false,
+        })
+    };
+    // A path that leaves the repository is no sign of an archive: its build fails (CNPG408).
+    let escapes = |doc: DocId| {
+        tree.docs.get(doc as usize).is_some_and(|d| {
+            matches!(FluxKustomization(&d.root).path().map(|p| p.value),
+                Some(Val::Known(p)) if paths::join("", p).is_none())
+        })
+    };
     own.roots = roots
         .into_iter()
-        .filter(|&(doc, _)| !inside_other(doc))
+        .filter(|&(doc, _)| {
+            own.bootstrapped.contains(&doc)
+                || (!inside_other(doc)
+                    && (path_found.contains(&doc) || unresolved_path(doc) || escapes(doc)))
+        })
         .collect();
     own
+}
+
+/// The directories a Flux Operator `FluxInstance` syncs (`spec.sync.path`), written as an
+/// object, in a HelmRelease's values for the flux-instance chart (`instance.sync.path`), or
+/// in a values file of that chart.
+fn bootstrap_dirs(tree: &Tree<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in tree.docs {
+        let Some(h) = d.header.as_ref() else {
+            let sync = d.root.at(&["instance", "sync"]);
+            if d.role == Role::Data && sync.is_some_and(|s| s.get("kind").is_some()) {
+                out.extend(
+                    sync.and_then(|s| s.get("path"))
+                        .and_then(Node::as_str)
+                        .map(str::to_string),
+                );
+            }
+            continue;
+        };
+        let path = match (h.kind_name.as_str(), h.group.as_str()) {
+            ("FluxInstance", "fluxcd.controlplane.io") => d.root.at(&["spec", "sync", "path"]),
+            ("HelmRelease", "helm.toolkit.fluxcd.io") => {
+                d.root.at(&["spec", "values", "instance", "sync", "path"])
+            }
+            _ => None,
+        };
+        out.extend(path.and_then(Node::as_str).map(str::to_string));
+    }
+    let mut dirs: Vec<String> = out.iter().filter_map(|p| paths::join("", p)).collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
 }
 
 /// What one Flux Kustomization's walk found.
@@ -189,18 +307,21 @@ enum Walk {
     },
 }
 
-fn walk_one(tree: &Tree<'_>, own_sources: &HashSet<(&str, &str)>, ks: DocId) -> Walk {
+fn walk_one(tree: &Tree<'_>, own_sources: &HashMap<(&str, &str), &str>, ks: DocId) -> Walk {
     let source = tree
         .docs
         .get(ks as usize)
         .and_then(|d| FluxKustomization(&d.root).source_ref());
+    let mut base = "";
     if let Some((kind, name)) = source {
-        if !own_sources.contains(&(kind, name)) {
-            return Walk::Remote(format!("{kind}/{name}"));
+        match own_sources.get(&(kind, name)) {
+            Some(root) => base = root,
+            None => return Walk::Remote(format!("{kind}/{name}")),
         }
     }
     let mut b = Build {
         tree,
+        base: base.to_string(),
         stack: HashSet::new(),
         visits: 0,
         out: Vec::new(),
@@ -218,38 +339,186 @@ fn walk_one(tree: &Tree<'_>, own_sources: &HashSet<(&str, &str)>, ks: DocId) -> 
     }
 }
 
-/// The sources that deliver this repository. Nothing in a manifest says which GitRepository or
-/// OCIRepository is "this" repository, so take the one most Kustomizations use (on a tie, the
-/// Git sources among the most used). Kustomizations of other sources (a vendor's Git
-/// repository, Flux's own OCI manifests) build paths of another tree.
-fn own_sources<'a>(tree: &Tree<'a>, flux_docs: &[DocId]) -> HashSet<(&'a str, &'a str)> {
-    let mut counts: BTreeMap<(&'a str, &'a str), usize> = BTreeMap::new();
+/// The sources that deliver this repository, with the directory each is built from. Nothing
+/// in a manifest says which GitRepository or OCIRepository is "this" repository (its URL is
+/// not this checkout's), so a source counts as this repository when at least half of its
+/// Kustomizations' paths exist here (for an OCIRepository or Bucket, below the directory its
+/// artifact holds, see [`artifact_root`]): a vendor's Git repository names paths of its own
+/// tree. A source whose Kustomizations only name `./` or placeholders counts when it is
+/// `flux-system` (what `flux bootstrap` creates) or the only source; one the configuration
+/// names always counts. When `flux-system` counts, it is the only one (with configured ones). When no source qualifies, the one most Kustomizations use is taken
+/// (on a tie, the Git sources among the most used).
+fn own_sources(
+    tree: &Tree<'_>,
+    flux_docs: &[DocId],
+    configured: &BTreeMap<String, String>,
+    notes: &mut Vec<String>,
+) -> BTreeMap<(String, String), String> {
+    let mut by_source: BTreeMap<(String, String), Vec<Option<String>>> = BTreeMap::new();
     for &ks in flux_docs {
-        if let Some(r) = tree
-            .docs
-            .get(ks as usize)
-            .and_then(|d| FluxKustomization(&d.root).source_ref())
-        {
-            *counts.entry(r).or_default() += 1;
+        let Some(doc) = tree.docs.get(ks as usize) else {
+            continue;
+        };
+        let view = FluxKustomization(&doc.root);
+        let Some((kind, name)) = view.source_ref() else {
+            continue;
+        };
+        let path = match view.path().map(|p| p.value) {
+            None => Some(String::new()),
+            Some(Val::Known(p)) => Some(p.to_string()),
+            Some(Val::Unknown) => None,
+        };
+        by_source
+            .entry((kind.to_string(), name.to_string()))
+            .or_default()
+            .push(path);
+    }
+    let exists = |dir: &str| {
+        dir.is_empty()
+            || tree.kustomization_in.contains_key(dir)
+            || files_below(tree, dir).next().is_some()
+    };
+    let mut own: BTreeMap<(String, String), String> = BTreeMap::new();
+    for ((kind, name), paths) in &by_source {
+        let key = format!("{kind}/{name}");
+        if let Some(dir) = configured.get(&key) {
+            own.insert((kind.clone(), name.clone()), dir.clone());
+            continue;
+        }
+        let root = if kind == "OCIRepository" || kind == "Bucket" {
+            match artifact_root(tree, flux_docs, kind, name) {
+                Found::Root => String::new(),
+                Found::Under(dir) => {
+                    notes.push(format!(
+                        "the Flux Kustomizations of {key} name paths that exist only below \
+                         `{dir}/`: its artifact is taken to hold that directory (set `sources: \
+                         {{{key}: <dir>}}` in .cnpg-lint.yaml to say so)"
+                    ));
+                    dir
+                }
+                Found::Ambiguous(dirs) => {
+                    notes.push(format!(
+                        "the paths of {key} exist below several directories ({}); which one \
+                         its artifact holds is not known, so they are read from the repository \
+                         root (set `sources: {{{key}: <dir>}}` in .cnpg-lint.yaml)",
+                        dirs.join(", ")
+                    ));
+                    String::new()
+                }
+            }
+        } else {
+            String::new()
+        };
+        // `./` exists in every tree, so it is no evidence either way: Flux's own manifests
+        // (`oci://ghcr.io/fluxcd/flux-manifests`) are applied from `./` of their artifact.
+        let known: Vec<String> = paths
+            .iter()
+            .flatten()
+            .filter_map(|p| paths::join("", p))
+            .filter(|p| !p.is_empty())
+            .collect();
+        let found = known
+            .iter()
+            .filter(|p| paths::join(&root, p).is_some_and(|d| exists(&d)))
+            .count();
+        let evidence = if known.is_empty() {
+            // Only `./` or placeholders: the bootstrap source, or the only one there is.
+            name == "flux-system" || by_source.len() == 1
+        } else {
+            found > 0 && found * 2 >= known.len()
+        };
+        if evidence {
+            own.insert((kind.clone(), name.clone()), root);
         }
     }
-    let max = counts.values().copied().max().unwrap_or(0);
-    let top: Vec<(&str, &str)> = counts
-        .iter()
-        .filter(|(_, &c)| c == max)
-        .map(|(r, _)| *r)
-        .collect();
-    let git: Vec<(&str, &str)> = top
-        .iter()
-        .copied()
-        .filter(|(k, _)| *k == "GitRepository")
-        .collect();
-    let mut own: HashSet<(&str, &str)> =
-        if git.is_empty() { top } else { git }.into_iter().collect();
-    // `flux-system` is the source Flux bootstraps from this repository, as a GitRepository or
-    // as an OCIRepository the repository's own CI pushes (one per cluster).
-    own.extend(counts.keys().filter(|(_, n)| *n == "flux-system").copied());
+    // `flux-system` is what `flux bootstrap` and the Flux Operator name the source of the
+    // repository itself: when it qualifies, another source is another repository even where
+    // its paths happen to exist here too (`./apps`).
+    if own.keys().any(|(_, n)| n == "flux-system") {
+        own.retain(|(k, n), _| n == "flux-system" || configured.contains_key(&format!("{k}/{n}")));
+    }
+    for key in configured.keys() {
+        if let Some((kind, name)) = key.split_once('/') {
+            own.entry((kind.to_string(), name.to_string()))
+                .or_insert_with(|| configured[key].clone());
+        }
+    }
+    if own.is_empty() {
+        let max = by_source.values().map(Vec::len).max().unwrap_or(0);
+        let top: Vec<&(String, String)> = by_source
+            .iter()
+            .filter(|(_, p)| p.len() == max)
+            .map(|(k, _)| k)
+            .collect();
+        let git: Vec<&(String, String)> = top
+            .iter()
+            .copied()
+            .filter(|(k, _)| k == "GitRepository")
+            .collect();
+        for k in if git.is_empty() { top } else { git } {
+            own.insert(k.clone(), String::new());
+        }
+    }
     own
+}
+
+/// Where an artifact's Kustomization paths exist.
+enum Found {
+    /// At the repository root (or nowhere: the paths are missing, which CNPG406 reports).
+    Root,
+    /// Below exactly one directory.
+    Under(String),
+    Ambiguous(Vec<String>),
+}
+
+/// The directory an OCIRepository or Bucket artifact holds, judged from its Kustomizations'
+/// paths: the root when every path exists there; otherwise the one directory below which every
+/// path exists. `flux push artifact --path=./kubernetes` makes `./apps` mean `kubernetes/apps`.
+fn artifact_root(tree: &Tree<'_>, flux_docs: &[DocId], kind: &str, name: &str) -> Found {
+    let mut wanted: Vec<String> = Vec::new();
+    for &ks in flux_docs {
+        let Some(doc) = tree.docs.get(ks as usize) else {
+            continue;
+        };
+        let view = FluxKustomization(&doc.root);
+        if view.source_ref() != Some((kind, name)) {
+            continue;
+        }
+        if let Some(Val::Known(p)) = view.path().map(|p| p.value) {
+            if let Some(dir) = paths::join("", p).filter(|d| !d.is_empty()) {
+                wanted.push(dir);
+            }
+        }
+    }
+    let mut dirs: HashSet<&str> = HashSet::new();
+    for (path, _) in tree.yaml_files {
+        let mut d = paths::parent(path);
+        while !d.is_empty() && dirs.insert(d) {
+            d = paths::parent(d);
+        }
+    }
+    if wanted.is_empty() || wanted.iter().all(|w| dirs.contains(w.as_str())) {
+        return Found::Root;
+    }
+    // Prefixes under which each wanted path exists; the answer lies in all of them.
+    let mut common: Option<BTreeSet<String>> = None;
+    for w in &wanted {
+        let suffix = format!("/{w}");
+        let here: BTreeSet<String> = dirs
+            .iter()
+            .filter_map(|d| d.strip_suffix(suffix.as_str()).map(str::to_string))
+            .collect();
+        common = Some(match common {
+            None => here,
+            Some(c) => c.intersection(&here).cloned().collect(),
+        });
+    }
+    let common: Vec<String> = common.unwrap_or_default().into_iter().collect();
+    match common.as_slice() {
+        [] => Found::Root,
+        [one] => Found::Under(one.clone()),
+        many => Found::Ambiguous(many.to_vec()),
+    }
 }
 
 impl Build<'_, '_> {
@@ -262,8 +531,8 @@ impl Build<'_, '_> {
             Val::Unknown => NameVal::Unknown,
         });
         let dir = match view.path().map(|p| p.value) {
-            None => Some(String::new()),
-            Some(Val::Known(p)) => paths::join("", p),
+            None => Some(self.base.clone()),
+            Some(Val::Known(p)) => paths::join(&self.base, p),
             Some(Val::Unknown) => {
                 self.unresolved.push(Unresolved::Placeholder { doc: ks });
                 return None;

@@ -3,6 +3,8 @@
 //! suffix, labels, annotations, JSON 6902 patches, replicas, images). Every object keeps the
 //! spans of the files its values came from.
 
+use std::collections::HashSet;
+
 use super::generate::{self, Behavior};
 use super::patch;
 use super::select::Selector;
@@ -49,6 +51,11 @@ pub struct Builder<'t, 'a> {
     pub problems: Vec<Problem>,
     /// Set when something could not be read (remote resources, placeholders).
     pub partial: bool,
+    /// The kustomization and patch files the build read (objects' files are in the objects).
+    pub read: HashSet<FileId>,
+    /// Set when something unseen may have changed objects' names or namespaces (a kustomize
+    /// transformer plugin, `vars`, a replacement that failed): their identities are unknown.
+    pub uncertain: bool,
 }
 
 impl<'t, 'a> Builder<'t, 'a> {
@@ -58,6 +65,8 @@ impl<'t, 'a> Builder<'t, 'a> {
             env,
             roots: Vec::new(),
             depth: 0,
+            read: HashSet::new(),
+            uncertain: false,
             visits: 0,
             problems: Vec::new(),
             partial: false,
@@ -90,6 +99,9 @@ impl<'t, 'a> Builder<'t, 'a> {
                 // there, so `dir` is the first visited root.
                 self.roots.push(dir.to_string());
                 self.generated(dir, &mut objs);
+                // Flux adds `spec.components` to the kustomization it generates too
+                // (`generateKustomization` in fluxcd/pkg `kustomize/kustomize_generator.go`).
+                self.components(overlay.components.clone(), dir, &mut objs);
                 self.roots.pop();
                 let empty_k: Option<&Node> = None;
                 self.transformers(empty_k, dir, &mut objs, overlay);
@@ -232,6 +244,7 @@ impl<'t, 'a> Builder<'t, 'a> {
             ));
             return;
         }
+        self.read.insert(kfile);
         self.roots.push(dir.clone());
         self.depth += 1;
         let tree = self.tree;
@@ -268,7 +281,6 @@ impl<'t, 'a> Builder<'t, 'a> {
         };
         // Features this renderer does not apply: the build is partial, and says so.
         for key in [
-            "replacements",
             "helmCharts",
             "transformers",
             "generators",
@@ -279,6 +291,10 @@ impl<'t, 'a> Builder<'t, 'a> {
         ] {
             if let Some(e) = k.entry(key) {
                 self.partial = true;
+                // A transformer plugin may rename anything; the others add objects or change
+                // fields other than names and namespaces (`configurations` declares where
+                // the builtins write, and kustomize's own name fields stay where they are).
+                self.uncertain |= key == "transformers";
                 self.problem(
                     e.key.span,
                     format!("kustomize `{key}` is not applied by cnpg-lint; values it would change are not seen"),
@@ -298,7 +314,17 @@ impl<'t, 'a> Builder<'t, 'a> {
             .filter_map(|c| Some((c.as_str()?.to_string(), c.span)))
             .collect();
         components.extend(overlay.components.iter().cloned());
-        for (c, span) in components {
+        // kustomize accumulates resources, then generators, then components, whose
+        // transformers see everything accumulated before them (`accumulateTarget` in
+        // kustomize `api/internal/target/kusttarget.go`).
+        self.generators(k, dir, objs);
+        self.components(components, dir, objs);
+        self.transformers(Some(k), dir, objs, overlay);
+    }
+
+    /// Components, relative to `dir`, applied to what is accumulated so far.
+    fn components(&mut self, list: Vec<(String, Span)>, dir: &str, objs: &mut Vec<RObject>) {
+        for (c, span) in list {
             if matches!(classify_resource(&c), ResourceRef::Remote(_)) {
                 self.partial = true;
                 self.problem(
@@ -322,8 +348,6 @@ impl<'t, 'a> Builder<'t, 'a> {
                 None => self.problem(span, format!("component `{c}` has no kustomization file")),
             }
         }
-        self.generators(k, dir, objs);
-        self.transformers(Some(k), dir, objs, overlay);
     }
 
     fn resource(&mut self, r: &Node, dir: &str, objs: &mut Vec<RObject>) {
@@ -583,6 +607,29 @@ impl<'t, 'a> Builder<'t, 'a> {
                 transform::images(&mut o.root, &rules);
             }
         }
+        // Replacements come last, after the images transformer.
+        for r in get("replacements").and_then(Node::as_seq).unwrap_or(&[]) {
+            let replacements: Vec<Node> = match r.get("path").and_then(Node::as_str) {
+                Some(rel) => self
+                    .patch_file(rel, dir, r.span)
+                    .into_iter()
+                    .flat_map(|doc| match doc.kind {
+                        crate::yaml::Kind::Seq(items) => items,
+                        _ => vec![doc],
+                    })
+                    .collect(),
+                None => vec![r.clone()],
+            };
+            for replacement in &replacements {
+                let mut roots: Vec<&mut Node> = objs.iter_mut().map(|o| &mut o.root).collect();
+                if let Err(e) = super::replace::apply(replacement, &mut roots) {
+                    // What the replacement would change stays as written, and unknown.
+                    self.partial = true;
+                    self.uncertain = true;
+                    self.problem(replacement.span, format!("replacement: {}", e.message));
+                }
+            }
+        }
     }
 
     /// The documents of a patch: an inline string, or a file relative to `dir`.
@@ -632,6 +679,7 @@ impl<'t, 'a> Builder<'t, 'a> {
             self.problem(span, format!("patch file `{rel}` does not exist"));
             return Vec::new();
         };
+        self.read.insert(f);
         self.tree
             .docs_by_file
             .get(f as usize)

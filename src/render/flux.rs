@@ -39,6 +39,11 @@ pub struct KsBuild {
     pub objects: Vec<DocId>,
     pub problems: Vec<Problem>,
     pub status: Status,
+    /// The kustomization and patch files its build read.
+    pub read: Vec<crate::source::FileId>,
+    /// Its objects' names or namespaces may differ from what was rendered (see
+    /// [`Builder::uncertain`]).
+    pub uncertain: bool,
 }
 
 #[derive(Debug, Default)]
@@ -105,7 +110,8 @@ struct Vars {
 pub fn render_all(
     tree: &Tree<'_>,
     roots: &[(DocId, u32)],
-    own_sources: &[(String, String)],
+    sources: &BTreeMap<(String, String), String>,
+    doc_groups: &HashMap<DocId, Vec<u32>>,
     env: &Env<'_>,
     base: DocId,
     lean: bool,
@@ -159,6 +165,8 @@ pub fn render_all(
                         format!("{what}; what lies beyond is not rendered"),
                     )],
                     status: Status::Failed,
+                    read: Vec::new(),
+                    uncertain: false,
                 });
             }
             break;
@@ -170,7 +178,7 @@ pub fn render_all(
                     let ks_root = ks_root(tree, out, base, ks_doc)?;
                     Some(build_one(
                         tree,
-                        own_sources,
+                        sources,
                         env,
                         (ks_root, ks_doc, group),
                         lean,
@@ -193,8 +201,15 @@ pub fn render_all(
             if let Some(ks_root) =
                 ks_root(tree, &out, base, ks_doc).filter(|r| needs_rendered_data(r))
             {
-                let source_data = source_data.get_or_init(|| SourceData::new(tree));
-                let vars = collect_vars(ks_root, group, tree, &out, &rendered_data, source_data);
+                let source_data = source_data.get_or_init(|| SourceData::new(tree, doc_groups));
+                let vars = collect_vars(
+                    (ks_root, group),
+                    tree,
+                    &out,
+                    &rendered_data,
+                    source_data,
+                    &objects,
+                );
                 substitute_all(&mut objects, &vars, &mut build, env);
             }
             // Builds that waited for rendered data are finished here, after their substitution.
@@ -285,7 +300,7 @@ fn substitute_all(objects: &mut [RObject], vars: &Vars, build: &mut KsBuild, env
 /// `ks` is the Flux Kustomization: its tree, document id and cluster context.
 fn build_one(
     tree: &Tree<'_>,
-    own_sources: &[(String, String)],
+    sources: &BTreeMap<(String, String), String>,
     env: &Env<'_>,
     ks: (&Node, DocId, u32),
     lean: bool,
@@ -299,14 +314,20 @@ fn build_one(
             objects: Vec::new(),
             problems: Vec::new(),
             status: Status::Full,
+            read: Vec::new(),
+            uncertain: false,
         },
         objects: Vec::new(),
         headers: Vec::new(),
         internal: Vec::new(),
     };
     let build = &mut built.build;
+    // Paths start at the directory the source's artifact holds (the repository root for Git).
+    let mut base = "";
     if let Some((kind, name)) = view.source_ref() {
-        if !own_sources.iter().any(|(k, n)| k == kind && n == name) {
+        if let Some(root) = sources.get(&(kind.to_string(), name.to_string())) {
+            base = root;
+        } else {
             build.status = Status::Failed;
             build.problems.push(Problem::unseen(
                 ks_root
@@ -320,8 +341,8 @@ fn build_one(
     let path_node = view.path();
     let at = path_node.map_or(ks_root.span, |p| p.node.span);
     let dir = match path_node.map(|p| p.value) {
-        None => String::new(),
-        Some(Val::Known(p)) => match paths::join("", p) {
+        None => base.to_string(),
+        Some(Val::Known(p)) => match paths::join(base, p) {
             Some(dir) => dir,
             None => {
                 build.status = Status::Failed;
@@ -349,6 +370,9 @@ fn build_one(
     let mut objects = guarded_build(&mut builder, &dir, &overlay, at, &mut built.internal);
     let build = &mut built.build;
     build.problems.append(&mut builder.problems);
+    build.read = std::mem::take(&mut builder.read).into_iter().collect();
+    build.uncertain = builder.uncertain;
+    build.read.sort_unstable();
     if builder.partial {
         build.status = Status::Partial;
     }
@@ -501,13 +525,19 @@ fn overlay_of(ks: &Node) -> Overlay<'_> {
 }
 
 /// `postBuild.substitute` over `substituteFrom` (later sources win over earlier ones).
+///
+/// Where each source comes from, first found first: the objects of this very build (a root
+/// that applies its own `cluster-vars` reads it once applied), what earlier builds of the same
+/// cluster rendered, then what is written in the repository for this cluster. A ConfigMap only
+/// another cluster's Kustomizations apply is never read: two clusters often define
+/// `cluster-vars` with different values.
 fn collect_vars(
-    ks: &Node,
-    group: u32,
+    (ks, group): (&Node, u32),
     tree: &Tree<'_>,
     out: &Rendered,
     rendered: &HashMap<(u32, String, String, String), DocId>,
     source_data: &SourceData,
+    own: &[RObject],
 ) -> Vars {
     let mut vars = Vars::default();
     let ns = ns_of(ks);
@@ -526,11 +556,19 @@ fn collect_vars(
             vars.incomplete = true;
             continue;
         };
-        let found = rendered
-            .get(&(group, ns.clone(), kind.clone(), name.to_string()))
-            .and_then(|&id| out.docs.get((id - base) as usize))
-            .map(|d| &d.root)
-            .or_else(|| source_data.find(tree, &ns, &kind, name));
+        let in_this_build = own.iter().map(|o| &o.root).find(|r| {
+            crate::render::transform::kind_of(r) == kind
+                && name_of(r) == name
+                && (ns_of(r) == ns || ns_of(r).is_empty())
+        });
+        let found = in_this_build
+            .or_else(|| {
+                rendered
+                    .get(&(group, ns.clone(), kind.clone(), name.to_string()))
+                    .and_then(|&id| out.docs.get((id - base) as usize))
+                    .map(|d| &d.root)
+            })
+            .or_else(|| source_data.find(tree, &ns, &kind, name, group));
         match found {
             None => vars.incomplete = true,
             Some(root) => read_data(root, &kind, &mut vars),
@@ -571,10 +609,14 @@ fn add_own_vars(ks: &Node, vars: &mut Vars) {
 /// order: where `substituteFrom` looks for a ConfigMap or Secret that no Kustomization rendered.
 /// Every Kustomization of a cluster usually names the same few, and looking through every
 /// document for each one would cost the number of Kustomizations times the number of documents.
-struct SourceData(HashMap<(String, String), Vec<DocId>>);
+struct SourceData<'g> {
+    by_name: HashMap<(String, String), Vec<DocId>>,
+    /// The cluster contexts that apply each written document (none: nothing applies it).
+    groups: &'g HashMap<DocId, Vec<u32>>,
+}
 
-impl SourceData {
-    fn new(tree: &Tree<'_>) -> SourceData {
+impl<'g> SourceData<'g> {
+    fn new(tree: &Tree<'_>, groups: &'g HashMap<DocId, Vec<u32>>) -> SourceData<'g> {
         let mut map: HashMap<(String, String), Vec<DocId>> = HashMap::new();
         for (id, d) in tree.docs.iter().enumerate() {
             let Some(h) = d.header.as_ref().filter(|h| h.group.is_empty()) else {
@@ -586,27 +628,46 @@ impl SourceData {
                     .push(id as DocId);
             }
         }
-        SourceData(map)
+        SourceData {
+            by_name: map,
+            groups,
+        }
     }
 
-    /// The first `kind` named `name` in namespace `ns` (any namespace when either is unset).
-    fn find<'t>(&self, tree: &Tree<'t>, ns: &str, kind: &str, name: &str) -> Option<&'t Node> {
-        self.0
+    /// A written `kind` named `name` in namespace `ns` (any namespace when either is unset)
+    /// for cluster context `group`: one that context applies, else one nothing applies.
+    fn find<'t>(
+        &self,
+        tree: &Tree<'t>,
+        ns: &str,
+        kind: &str,
+        name: &str,
+        group: u32,
+    ) -> Option<&'t Node> {
+        let candidates: Vec<DocId> = self
+            .by_name
             .get(&(kind.to_string(), name.to_string()))?
             .iter()
-            .find_map(|&id| {
-                let h = tree.docs.get(id as usize)?.header.as_ref()?;
-                let same_ns = h
-                    .namespace
-                    .as_ref()
-                    .and_then(|n| n.known())
-                    .is_none_or(|n| ns.is_empty() || n == ns);
-                if same_ns {
-                    tree.root(id)
-                } else {
-                    None
-                }
+            .copied()
+            .filter(|&id| {
+                tree.docs
+                    .get(id as usize)
+                    .and_then(|d| d.header.as_ref())
+                    .is_some_and(|h| {
+                        h.namespace
+                            .as_ref()
+                            .and_then(|n| n.known())
+                            .is_none_or(|n| ns.is_empty() || n == ns)
+                    })
             })
+            .collect();
+        let in_group = |id: &DocId| self.groups.get(id).is_some_and(|g| g.contains(&group));
+        let applied_by_none = |id: &DocId| self.groups.get(id).is_none_or(|g| g.is_empty());
+        let id = candidates
+            .iter()
+            .find(|id| in_group(id))
+            .or_else(|| candidates.iter().find(|id| applied_by_none(id)))?;
+        tree.root(*id)
     }
 }
 

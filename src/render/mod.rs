@@ -12,6 +12,7 @@ pub mod generate;
 pub mod handover;
 pub mod lean;
 pub mod patch;
+pub mod replace;
 pub mod select;
 pub mod transform;
 

@@ -18,6 +18,9 @@ fn property(s: &str) -> String {
 }
 
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    for n in report.model_notes {
+        writeln!(out, "::notice title=cnpg-lint::{}", data(n))?;
+    }
     for d in report.visible() {
         let command = match d.severity {
             Severity::Error => "error",

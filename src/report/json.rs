@@ -15,6 +15,9 @@ struct Output<'a> {
     tool: Tool,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     summary: JsonSummary,
+    /// What the model of Flux had to assume or could not see.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -127,6 +130,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             baselined: s.baselined,
             stale_baseline: s.stale_baseline,
         },
+        notes: report.model_notes,
     };
     super::write_json(out, &output)?;
     writeln!(out)

@@ -55,6 +55,10 @@ pub struct Report<'a> {
     pub root: &'a std::path::Path,
     /// Problems that made the run incomplete (unreadable files, internal errors).
     pub notes: &'a [String],
+    /// What the model of Flux had to assume or could not see (nothing renders, a path that is
+    /// a placeholder, objects nothing deploys): JSON `notes`, SARIF notifications, GitHub
+    /// notices; the CLI prints them on standard error for the other formats.
+    pub model_notes: &'a [String],
 }
 
 impl Report<'_> {

@@ -165,6 +165,12 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         .notes
         .iter()
         .map(|n| json!({ "level": "error", "message": { "text": n } }))
+        .chain(
+            report
+                .model_notes
+                .iter()
+                .map(|n| json!({ "level": "note", "message": { "text": n } })),
+        )
         .collect();
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

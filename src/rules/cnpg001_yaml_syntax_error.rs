@@ -8,6 +8,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "yaml-syntax-error",
     severity: Severity::Error,
     summary: "A manifest that Flux applies, or that declares a Kubernetes object, is not valid YAML.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

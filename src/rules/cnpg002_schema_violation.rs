@@ -11,6 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "schema-violation",
     severity: Severity::Error,
     summary: "An object breaks its CRD's schema: a wrong type, an enum or pattern mismatch, a missing required field, a value out of range, or a failed CEL rule.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -11,6 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "unknown-field",
     severity: Severity::Error,
     summary: "A field the CRD does not define; the API server drops it silently, so the setting never applies.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

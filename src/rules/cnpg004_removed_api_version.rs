@@ -11,6 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "removed-api-version",
     severity: Severity::Error,
     summary: "An apiVersion that current controllers no longer serve.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

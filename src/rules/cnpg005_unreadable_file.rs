@@ -11,6 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "unreadable-file",
     severity: Severity::Error,
     summary: "A file was not read: it cannot be read, is not a regular file, is over the size limit, or is a symlink that leaves the repository.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

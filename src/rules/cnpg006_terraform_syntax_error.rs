@@ -8,6 +8,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "terraform-syntax-error",
     severity: Severity::Warning,
     summary: "A Terraform file does not parse; the buckets and IAM bindings it declares are not checked.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

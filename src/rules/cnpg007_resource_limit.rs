@@ -9,6 +9,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "resource-limit",
     severity: Severity::Error,
     summary: "The repository crosses one of cnpg-lint's resource budgets here; what lies beyond is not linted.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

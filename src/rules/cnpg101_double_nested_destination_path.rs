@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "double-nested-destination-path",
     severity: Severity::Error,
     summary: "A barman destinationPath ends in the serverName, so data lands in <path>/<name>/<name>/.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -15,6 +15,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "lifecycle-shorter-than-retention",
     severity: Severity::Error,
     summary: "A bucket lifecycle rule deletes backups before barman's retention window plus one backup interval.",
+    on_by_default: true,
 };
 
 const DAY: u64 = 86_400;

@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "inline-and-plugin-archiver",
     severity: Severity::Error,
     summary: "A Cluster has in-tree barmanObjectStore and a WAL-archiver plugin, or two WAL-archiver plugins.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "deprecated-inline-barman",
     severity: Severity::Warning,
     summary: "In-tree barmanObjectStore is deprecated; CNPG 1.30 announces its removal in 1.31.0.",
+    on_by_default: true,
 };
 
 const WHY: &str = "in-tree Barman Cloud support is deprecated since CNPG 1.26, and the 1.30 \

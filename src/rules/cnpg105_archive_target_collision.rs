@@ -15,6 +15,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "archive-target-collision",
     severity: Severity::Error,
     summary: "Two clusters archive to the same <destinationPath>/<serverName>, or a cluster archives into its own recovery source.",
+    on_by_default: true,
 };
 
 const SKIP_CHECK: &str = "cnpg.io/skipEmptyWalArchiveCheck";

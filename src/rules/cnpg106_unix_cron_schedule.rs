@@ -11,6 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "unix-cron-schedule",
     severity: Severity::Error,
     summary: "A ScheduledBackup schedule has 5 fields; CNPG reads them seconds first, so it fires far more often.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -11,6 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "backup-method-mismatch",
     severity: Severity::Error,
     summary: "A ScheduledBackup or Backup uses a method its Cluster is not configured for; every backup fails.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "missing-object-store",
     severity: Severity::Error,
     summary: "A barman-cloud plugin entry names no ObjectStore in the Cluster's namespace, or none at all.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

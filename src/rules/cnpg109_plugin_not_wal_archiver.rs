@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "plugin-not-wal-archiver",
     severity: Severity::Warning,
     summary: "The barman-cloud plugin is enabled without isWALArchiver: true.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -11,6 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "no-scheduled-backup",
     severity: Severity::Warning,
     summary: "A Cluster archives WAL, but no ScheduledBackup takes base backups of it.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "backup-targets-unknown-cluster",
     severity: Severity::Error,
     summary: "A ScheduledBackup, Backup, Pooler or Database names a Cluster that is not deployed beside it.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -12,6 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "ignored-retention-policy",
     severity: Severity::Warning,
     summary: "spec.backup.retentionPolicy on a plugin-archived Cluster is ignored, and its ObjectStore has none.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -14,6 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "recovery-source-not-archived",
     severity: Severity::Warning,
     summary: "A recovery or replica source points where no cluster archives, while a cluster archives next to it.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

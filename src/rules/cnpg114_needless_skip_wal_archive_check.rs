@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "needless-skip-wal-archive-check",
     severity: Severity::Warning,
     summary: "skipEmptyWalArchiveCheck is enabled on a Cluster that does not recover from its own archive.",
+    on_by_default: true,
 };
 
 pub const ANNOTATION: &str = "cnpg.io/skipEmptyWalArchiveCheck";

@@ -11,6 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "ignored-plugin-parameter",
     severity: Severity::Warning,
     summary: "A barman-cloud plugin parameter that the plugin never reads.",
+    on_by_default: true,
 };
 
 const READ: [&str; 2] = ["barmanObjectName", "serverName"];

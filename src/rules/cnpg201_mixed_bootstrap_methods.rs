@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "mixed-bootstrap-methods",
     severity: Severity::Error,
     summary: "spec.bootstrap sets more than one of initdb, recovery and pg_basebackup.",
+    on_by_default: true,
 };
 
 const METHODS: [&str; 3] = ["initdb", "recovery", "pg_basebackup"];

@@ -15,6 +15,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "unknown-external-cluster",
     severity: Severity::Error,
     summary: "A recovery, pg_basebackup or replica source is not in externalClusters, or an entry is duplicated or empty.",
+    on_by_default: true,
 };
 
 const SOURCES: [(&[&str], &str); 3] = [

@@ -11,6 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "fixed-parameter",
     severity: Severity::Error,
     summary: "postgresql.parameters sets a parameter that CNPG manages itself or does not allow.",
+    on_by_default: true,
 };
 
 /// `FixedConfigurationParameters` of CNPG 1.30.0 (pkg/postgres/configuration.go), the ones the

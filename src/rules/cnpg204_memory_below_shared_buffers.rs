@@ -14,6 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "memory-below-shared-buffers",
     severity: Severity::Error,
     summary: "The memory request is below shared_buffers, or a resource request is above its limit.",
+    on_by_default: true,
 };
 
 /// A known, parseable quantity under `spec.resources.<section>.<name>`.

@@ -9,6 +9,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "image-tag",
     severity: Severity::Error,
     summary: "A Cluster image is :latest, untagged, or tagged without a PostgreSQL major.minor version.",
+    on_by_default: true,
 };
 
 /// The tag and digest of an image reference (`registry:port/repo:tag@digest`).

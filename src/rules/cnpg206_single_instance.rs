@@ -9,6 +9,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "single-instance",
     severity: Severity::Info,
     summary: "A Cluster with instances: 1 has no standby to fail over to.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

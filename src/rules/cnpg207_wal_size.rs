@@ -13,6 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "wal-size",
     severity: Severity::Error,
     summary: "min_wal_size is not below max_wal_size, a WAL size does not fit walStorage, or WAL can fill the data volume.",
+    on_by_default: true,
 };
 
 const MIN_DEFAULT: &str = "80MB";

@@ -13,6 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "flux-substitution-collision",
     severity: Severity::Error,
     summary: "CNPG's ${…} or $$ syntax in an object that Flux post-build substitution rewrites.",
+    on_by_default: true,
 };
 
 /// Whether the text has `${<name>` that Flux would substitute: preceded by an even number of

@@ -17,6 +17,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "rejected-by-webhook",
     severity: Severity::Error,
     summary: "A Cluster, Pooler or Database that a CNPG admission webhook rejects.",
+    on_by_default: true,
 };
 
 /// PgBouncer parameters the Pooler webhook allows (`AllowedPgbouncerGenericConfigurationParameters`,

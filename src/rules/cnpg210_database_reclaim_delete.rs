@@ -15,6 +15,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "database-reclaim-delete",
     severity: Severity::Warning,
     summary: "A Database CR with databaseReclaimPolicy: delete, or two Database CRs for the same database.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

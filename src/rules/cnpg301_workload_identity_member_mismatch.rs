@@ -15,6 +15,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "workload-identity-member-mismatch",
     severity: Severity::Error,
     summary: "The Workload Identity binding of a Cluster's Google service account names the wrong Kubernetes service account.",
+    on_by_default: true,
 };
 
 /// A cluster that uses GKE Workload Identity through a Google service account.

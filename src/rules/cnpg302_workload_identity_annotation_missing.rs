@@ -11,6 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "workload-identity-annotation-missing",
     severity: Severity::Error,
     summary: "gkeEnvironment: true, but the Cluster's service account has no iam.gke.io/gcp-service-account annotation.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

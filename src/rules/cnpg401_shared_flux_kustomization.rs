@@ -12,6 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "shared-flux-kustomization",
     severity: Severity::Warning,
     summary: "One Flux Kustomization applies more than one CloudNativePG Cluster.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

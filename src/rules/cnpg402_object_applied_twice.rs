@@ -15,6 +15,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "object-applied-twice",
     severity: Severity::Error,
     summary: "The same object is applied by two Flux Kustomizations and flaps between them.",
+    on_by_default: true,
 };
 
 /// (API group, kind, namespace, name).
@@ -113,6 +114,10 @@ enum Written {
 fn applied(index: &Index, id: InstId) -> Option<(Application, Identity<'_>)> {
     let inst = index.instance(id)?;
     let owner = inst.owner?;
+    // A build that something unseen may have renamed proves no identity.
+    if index.uncertain_identity(owner) {
+        return None;
+    }
     let h = index.doc(inst.doc)?.header.as_ref()?;
     let Some(NameVal::Known(name)) = &h.name else {
         return None;

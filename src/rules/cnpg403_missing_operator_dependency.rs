@@ -13,6 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "missing-operator-dependency",
     severity: Severity::Warning,
     summary: "A Flux Kustomization applies CloudNativePG objects but has no dependsOn and does not install the operator.",
+    on_by_default: true,
 };
 
 /// Whether a document installs the CloudNativePG operator or the barman-cloud plugin: their

@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "sops-without-decryption",
     severity: Severity::Error,
     summary: "A Flux Kustomization applies SOPS-encrypted manifests but has no spec.decryption.",
+    on_by_default: true,
 };
 
 const DECRYPT: &str = "kustomize.toolkit.fluxcd.io/decrypt";

@@ -9,6 +9,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "prunable-database",
     severity: Severity::Warning,
     summary: "A Cluster is applied with prune: true and is not protected from pruning.",
+    on_by_default: true,
 };
 
 /// Label or annotation values that keep Flux from deleting an object (kustomize-controller).

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
-use crate::index::{paths, DocId, Index, InstId, Role};
+use crate::index::{paths, DocId, InstId, Role};
 use crate::model::flux::{classify_resource, FluxKustomization, Kustomize, ResourceRef};
 use crate::model::{Kind, NameVal, Val};
 
@@ -14,6 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "dangling-reference",
     severity: Severity::Error,
     summary: "A kustomize resource, Flux spec.path or dependsOn points at nothing, or dependsOn forms a cycle.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {
@@ -25,17 +26,22 @@ pub fn check(ctx: &mut Ctx<'_>) {
 /// `resources`, `bases` and `components` of every kustomization file.
 fn kustomize_paths(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
-    // In a Flux repository, a kustomization no Flux Kustomization builds (an archived copy, a
-    // directory kept for reference) is never built; in a plain kustomize repository, any is.
-    let flux_repo = !index.ownership.applied_files.is_empty();
+    // With a Flux model, a kustomization no deployed Flux Kustomization builds (an archived
+    // copy, a tree only an undeployed Kustomization names) is never built; in a plain
+    // kustomize repository, any is.
+    let built: std::collections::HashSet<crate::source::FileId> = index
+        .builds
+        .iter()
+        .flat_map(|b| b.read.iter().copied())
+        .collect();
     for (d, doc) in index.docs.iter().enumerate() {
         if doc.role != Role::KustomizeConfig || doc.index == usize::MAX {
             continue;
         }
-        if flux_repo && !index.ownership.applied_files.contains(&doc.file) {
+        let Some(file) = index.sources.get(doc.file) else { continue };
+        if !built.contains(&doc.file) && !index.scope.maybe_deployed(&file.repo_path) {
             continue;
         }
-        let Some(file) = index.sources.get(doc.file) else { continue };
         let dir = paths::parent(&file.repo_path);
         let k = Kustomize(&doc.root);
         for (at, what) in k
@@ -63,37 +69,35 @@ fn kustomize_paths(ctx: &mut Ctx<'_>) {
     }
 }
 
-/// Whether a Flux Kustomization's source is this repository.
-fn own_source(index: &Index, ks: &FluxKustomization<'_>) -> bool {
-    match ks.source_ref() {
-        Some((kind, name)) => index
-            .ownership
-            .own_sources
-            .iter()
-            .any(|(k, n)| k == kind && n == name),
-        None => false,
-    }
-}
-
 fn flux_paths(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
     for (inst, i, doc) in index.instances_of(Kind::FluxKustomization) {
         let ks = FluxKustomization(&doc.root);
-        // Only Kustomizations another one applies are known to be deployed; a file nothing
-        // applies may be an archived copy whose paths are long gone.
-        if i.owner.is_none() || !own_source(index, &ks) {
+        // Deployed Kustomizations only: those a build applies, and the roots known to be
+        // bootstrapped (applying themselves, or applied by a FluxInstance's sync path). Any
+        // other file nothing applies may be an archived copy whose paths are long gone.
+        if i.owner.is_none() && !index.ownership.bootstrapped.contains(&i.doc) {
             continue;
         }
+        // Paths of another repository or artifact are not in this tree.
+        let Some(base) = index.ownership.source_root(&ks) else {
+            continue;
+        };
         let Some(path) = ks.path() else { continue };
         let Val::Known(p) = path.value else { continue };
-        let Some(target) = paths::join("", p) else { continue };
+        let Some(target) = paths::join(base, p) else { continue };
         if index.path_exists(&target) {
             continue;
         }
+        let within = if base.is_empty() {
+            "the repository".to_string()
+        } else {
+            format!("`{base}/`, which its source's artifact holds")
+        };
         ctx.report(
             Loc::value(i.doc, path.node),
             format!(
-                "spec.path `{p}` does not exist in the repository: Flux fails the Kustomization \
+                "spec.path `{p}` does not exist in {within}: Flux fails the Kustomization \
                  (\"kustomization path not found\") and applies nothing"
             ),
         )

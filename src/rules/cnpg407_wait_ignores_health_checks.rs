@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "wait-ignores-health-checks",
     severity: Severity::Warning,
     summary: "A Flux Kustomization sets wait: true and healthChecks; the healthChecks are ignored.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

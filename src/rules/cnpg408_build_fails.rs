@@ -14,6 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "build-fails",
     severity: Severity::Error,
     summary: "A Flux Kustomization's build fails: a path leaves the repository, kustomizations include each other, or a generator file cannot be read.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -13,6 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "plaintext-secret",
     severity: Severity::Error,
     summary: "A Secret has data or stringData values that are neither SOPS-encrypted nor generated.",
+    on_by_default: true,
 };
 
 /// Whether a value is committed as readable text. Values Flux substitutes (`${VAR}`, usually

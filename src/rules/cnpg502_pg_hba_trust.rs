@@ -11,6 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "pg-hba-trust",
     severity: Severity::Error,
     summary: "A pg_hba line uses trust, cleartext password, or a weak method for any address.",
+    on_by_default: true,
 };
 
 const METHODS: &[&str] = &[

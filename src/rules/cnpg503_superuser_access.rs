@@ -9,6 +9,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "superuser-access",
     severity: Severity::Info,
     summary: "enableSuperuserAccess: true lets the postgres superuser log in with a password.",
+    on_by_default: true,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "unused-suppression",
     severity: Severity::Warning,
     summary: "A cnpg-lint suppression comment or annotation suppresses nothing.",
+    on_by_default: true,
 };
 
 /// Nothing to do during the rule pass; see [`findings`].

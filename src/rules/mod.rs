@@ -71,6 +71,7 @@ registry! {
     cnpg406_dangling_reference => "CNPG406-dangling-reference.md",
     cnpg407_wait_ignores_health_checks => "CNPG407-wait-ignores-health-checks.md",
     cnpg408_build_fails => "CNPG408-build-fails.md",
+    cnpg409_undeployed_manifest => "CNPG409-undeployed-manifest.md",
     cnpg501_plaintext_secret => "CNPG501-plaintext-secret.md",
     cnpg502_pg_hba_trust => "CNPG502-pg-hba-trust.md",
     cnpg503_superuser_access => "CNPG503-superuser-access.md",

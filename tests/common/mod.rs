@@ -62,8 +62,18 @@ pub fn run_with(root: &Path, config: &Config, rules: &[&RuleEntry]) -> LintResul
     )
 }
 
+/// The rules a run without `select` runs.
 pub fn all_rules() -> Vec<&'static RuleEntry> {
-    RULES.iter().collect()
+    RULES.iter().filter(|r| r.meta.on_by_default).collect()
+}
+
+/// The default rules and `rule`, for a test of that rule.
+pub fn rules_with(rule: &'static RuleEntry) -> Vec<&'static RuleEntry> {
+    let mut rules = all_rules();
+    if !rules.iter().any(|r| r.meta.code == rule.meta.code) {
+        rules.push(rule);
+    }
+    rules
 }
 
 pub fn render(result: &LintResult, format: Format) -> String {
@@ -83,6 +93,7 @@ pub fn render_diagnostics(
         sources: &result.index.sources,
         root: &result.index.root,
         notes: &[],
+        model_notes: &result.notes,
     };
     let mut out = Vec::new();
     report::write(

@@ -1,5 +1,6 @@
 //! Render statistics for repositories: how many Flux Kustomizations render fully, partly (with
-//! unknowns) or not at all, and the most common reasons.
+//! unknowns) or not at all, and the most common reasons; how many objects are deployed, and how
+//! many files are judged undeployed.
 //!
 //! `cargo run --release --example render_stats -- ../shared/corpus/*`
 
@@ -13,6 +14,8 @@ use cnpg_lint::render::flux::Status;
 fn main() {
     let mut totals: BTreeMap<&str, usize> = BTreeMap::new();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    println!("| repository | full | partial | not rendered | deployed objects | undeployed files |");
+    println!("|---|---:|---:|---:|---:|---:|");
     for arg in std::env::args().skip(1) {
         let path = PathBuf::from(&arg);
         let Ok(path) = path.canonicalize() else {
@@ -81,7 +84,20 @@ fn main() {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        println!("{name}: {counts:?}");
+        let index = &result.index;
+        let deployed = index.instances.iter().filter(|i| i.owner.is_some()).count();
+        let undeployed_files: std::collections::BTreeSet<u32> = index
+            .undeployed
+            .iter()
+            .filter_map(|&d| index.doc(d).map(|doc| doc.file))
+            .collect();
+        println!(
+            "| {name} | {} | {} | {} | {deployed} | {} |",
+            counts.get("full").copied().unwrap_or(0),
+            counts.get("partial").copied().unwrap_or(0),
+            counts.get("failed").copied().unwrap_or(0),
+            undeployed_files.len()
+        );
     }
     println!("total: {totals:?}");
     let mut r: Vec<_> = reasons.into_iter().collect();

@@ -14,7 +14,9 @@ use cnpg_lint::render::flux::Status;
 fn main() {
     let mut totals: BTreeMap<&str, usize> = BTreeMap::new();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    println!("| repository | full | partial | not rendered | deployed objects | undeployed files |");
+    println!(
+        "| repository | full | partial | not rendered | deployed objects | undeployed files |"
+    );
     println!("|---|---:|---:|---:|---:|---:|");
     for arg in std::env::args().skip(1) {
         let path = PathBuf::from(&arg);

@@ -164,7 +164,7 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
         run.internal_errors.append(&mut errors);
     }
     apply_config(config, &mut run.diagnostics);
-    engine::sort_and_dedup(&mut run.diagnostics);
+    engine::group_copies(&mut run.diagnostics);
     let summary = Summary {
         files: index.sources.len(),
         documents: index.document_count,

@@ -859,7 +859,7 @@ impl Index {
     }
 
     /// A document's `metadata.namespace` as written (or as rendering set it).
-    fn doc_namespace(&self, id: DocId) -> Option<NameVal> {
+    pub fn doc_namespace(&self, id: DocId) -> Option<NameVal> {
         self.doc(id)?.header.as_ref()?.namespace.clone()
     }
 

@@ -340,18 +340,26 @@ impl Resolver<'_> {
 
     fn object_ref(&self, inst: InstId) -> Option<ObjectRef> {
         let i = self.index.instance(inst)?;
-        let h = self.index.doc(i.doc)?.header.as_ref()?;
-        let show = |v: &Option<NameVal>| {
+        let doc = self.index.doc(i.doc)?;
+        let h = doc.header.as_ref()?;
+        // A name or namespace that is still a placeholder is shown as written (`${APP}`), so
+        // the user can find it.
+        let show = |v: &Option<NameVal>, key: &str| {
             v.as_ref().map(|n| match n {
                 NameVal::Known(s) => s.to_string(),
-                NameVal::Unknown => "<unresolved>".to_string(),
+                NameVal::Unknown => doc
+                    .root
+                    .at(&["metadata", key])
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("?")
+                    .to_string(),
             })
         };
         Some(ObjectRef {
             api_version: h.api_version.to_string(),
             kind: h.kind_name.to_string(),
-            namespace: show(&i.namespace),
-            name: show(&h.name),
+            namespace: show(&i.namespace, "namespace"),
+            name: show(&h.name, "name"),
         })
     }
 

@@ -117,7 +117,7 @@ fn action_run_step_annotates_or_writes_sarif() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.lines().any(|l| l
-            .starts_with("::error file=apps/databases/billing/objectstore.yaml,line=9,col=22,")),
+            .starts_with("::warning file=apps/databases/billing/objectstore.yaml,line=9,col=22,")),
         "{stdout}"
     );
     assert!(

@@ -251,11 +251,28 @@ pub fn compute(tree: &Tree<'_>, configured: &BTreeMap<String, String>) -> Owners
                 Some(Val::Known(p)) if paths::join("", p).is_none())
         })
     };
+    // A root whose source cannot be read here (another repository) is kept as a root, since
+    // nothing shows it stale; but once the repository's own bootstrap is known, one that lies
+    // outside it is a leftover (an `archive/` or template copy of an old gotk-sync.yaml).
+    let known_bootstrap = !own.bootstrapped.is_empty();
+    let remote_only = |doc: DocId| {
+        known_bootstrap
+            && !path_found.contains(&doc)
+            && tree
+                .docs
+                .get(doc as usize)
+                .is_some_and(|d| !own.bootstrap_files.contains(&d.file))
+            && own
+                .unresolved
+                .iter()
+                .any(|u| matches!(u, Unresolved::Remote { doc: d, .. } if *d == doc))
+    };
     own.roots = roots
         .into_iter()
         .filter(|&(doc, _)| {
             own.bootstrapped.contains(&doc)
                 || (!inside_other(doc)
+                    && !remote_only(doc)
                     && (path_found.contains(&doc) || unresolved_path(doc) || escapes(doc)))
         })
         .collect();

@@ -162,7 +162,7 @@ impl<'a> Cluster<'a> {
     pub fn annotation(&self, key: &str) -> Option<At<'a, Val<'a>>> {
         text_at(self.0.at(&["metadata", "annotations", key]))
     }
-    /// Whether CNPG treats the cluster as a replica (`IsReplica`, cnpg-facts §2): `replica.enabled`
+    /// Whether CNPG treats the cluster as a replica (`IsReplica` in CNPG api/v1/cluster_funcs.go): `replica.enabled`
     /// decides when set; otherwise a `spec.replica` stanza makes it a replica unless
     /// `replica.primary` names the cluster itself. `None` when that depends on a placeholder.
     pub fn is_replica(&self) -> Option<bool> {

@@ -1,6 +1,6 @@
 //! Sizes as Kubernetes and CNPG read them: Kubernetes resource quantities (`512Mi`, `1G`,
 //! `1.5e3`), and PostgreSQL sizes as CNPG's webhook parses them (`parsePostgresQuantityValue`,
-//! cnpg-facts §3). Values are in base units (bytes, or cores for CPU) as `f64`: every unit
+//! internal/webhook/v1/cluster_webhook.go). Values are in base units (bytes, or cores for CPU) as `f64`: every unit
 //! is a power of 2 or 10, so comparisons of written sizes are exact.
 
 /// A Kubernetes resource quantity (`k8s.io/apimachinery` `ParseQuantity`): an optional sign, a

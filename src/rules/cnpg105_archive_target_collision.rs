@@ -53,11 +53,11 @@ pub fn check(ctx: &mut Ctx<'_>) {
             let Some(sl) = Location::of(&source) else { continue };
             for t in archives.iter().filter(|t| Location::of(t).as_ref() == Some(&sl)) {
                 let (Some(at), Some(src_at)) = (target_loc(t), target_loc(&source)) else { continue };
-                let name = index.name(inst).unwrap_or("this cluster");
+                let name = support::cluster_label(index, inst);
                 ctx.report(
                     at,
                     format!(
-                        "cluster `{name}` archives to `{}/`, the same place it {} from \
+                        "{name} archives to `{}/`, the same place it {} from \
                          (externalClusters `{}`): CNPG's empty-archive check stops it (\"Expected \
                          empty archive\") and the cluster never finishes bootstrapping",
                         sl.path(),
@@ -85,12 +85,12 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 continue;
             };
             let (Some(at), Some(first_at)) = (target_loc(t), target_loc(first_t)) else { continue };
-            let name = index.name(*inst).unwrap_or("this cluster");
-            let other = index.name(*first).unwrap_or("another cluster");
+            let name = support::cluster_label(index, *inst);
+            let other = support::cluster_label(index, *first);
             ctx.report(
                 at,
                 format!(
-                    "clusters `{other}` and `{name}` both archive to `{}/`: their WAL files and \
+                    "{other} and {name} both archive to `{}/`: their WAL files and \
                      base backups mix, each one's retention deletes the other's backups, and a \
                      restore replays a timeline that is not its own",
                     loc.path()

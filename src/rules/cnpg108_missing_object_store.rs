@@ -18,6 +18,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
     // An ObjectStore whose name or namespace is a placeholder could be the missing one.
     let unresolved = index.placeholder_named(Kind::ObjectStore);
     for (inst, i, doc) in index.instances_of(Kind::Cluster) {
+        // Demonstration data by the repository's design: a sample or test that nothing deploys.
+        if i.owner.is_none() && super::support::is_demo_path(index, i.doc) {
+            continue;
+        }
         let Some(ns) = index.namespace(inst) else { continue };
         let unresolved_store = || unresolved.iter().any(|&s| index.paired(inst, s));
         let cluster = Cluster(&doc.root);

@@ -53,6 +53,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 ..loc.clone()
             };
             let Some(&sib_inst) = archived.get(&sibling) else { continue };
+            // The serverName rotation pattern: `postgres5` recovers from entry `postgres4`,
+            // the previous incarnation, whose archive is no longer written by anything in the
+            // repository. The entry's name is deliberate, not the in-tree default trap.
+            if sib_inst == inst
+                && source.entry_name.zip(index.name(inst)).is_some_and(|(e, c)| rotated(e, c))
+            {
+                continue;
+            }
             let sib = &sibling;
             let entry = source.entry_name.unwrap_or("");
             let why = match &source.server_name {
@@ -92,5 +100,30 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 sib.server
             ));
         }
+    }
+}
+
+/// Two names that differ only in a trailing version (`postgres4` / `postgres5`,
+/// `pg-v2` / `pg-v3`, `db16` / `db17`).
+fn rotated(a: &str, b: &str) -> bool {
+    fn stem(n: &str) -> &str {
+        let s = n.trim_end_matches(|c: char| c.is_ascii_digit());
+        let s = s.strip_suffix('v').filter(|_| s.len() < n.len()).unwrap_or(s);
+        s.trim_end_matches(['-', '_', '.'])
+    }
+    a != b && a.len() > stem(a).len() && stem(a) == stem(b) && !stem(a).is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rotated;
+
+    #[test]
+    fn rotation_names() {
+        assert!(rotated("postgres4", "postgres5"));
+        assert!(rotated("pg-v2", "pg-v3"));
+        assert!(rotated("postgres16-v7", "postgres16-v8"));
+        assert!(!rotated("platform-backup", "platform"));
+        assert!(!rotated("pg", "pg"));
     }
 }

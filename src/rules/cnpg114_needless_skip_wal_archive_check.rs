@@ -43,8 +43,16 @@ pub fn check(ctx: &mut Ctx<'_>) {
             .help("Move the annotation to the Cluster, or remove it.");
             continue;
         }
+        // Only barman archivers (in-tree, or the barman-cloud plugin) run the empty-archive
+        // check; with another archiver (pgBackRest) or none, the annotation changes nothing.
+        let cluster = crate::model::cnpg::Cluster(&doc.root);
+        if cluster.in_tree_store().is_none() && cluster.barman_plugins().next().is_none() {
+            continue;
+        }
         let archives = support::archive_targets(index, inst);
-        let sources = support::source_targets(index, inst);
+        // Only the entries the Cluster reads: an unused entry that points at its own archive
+        // restores nothing, so it cannot justify skipping the check.
+        let sources = support::used_sources(index, inst);
         let archive_locs: Vec<Option<String>> = archives.iter().map(location).collect();
         let source_locs: Vec<Option<String>> =
             sources.iter().filter(|t| t.purpose == Purpose::Source).map(location).collect();
@@ -58,11 +66,11 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 continue;
             }
         }
-        let name = index.name(inst).unwrap_or("this cluster");
+        let name = support::cluster_label(index, inst);
         ctx.report(
             Loc::value(i.doc, node),
             format!(
-                "`{ANNOTATION}: enabled` on cluster `{name}`, which does not recover from the \
+                "`{ANNOTATION}: enabled` on {name}, which does not recover from the \
                  location it archives to: the check it disables is what stops a new cluster from \
                  writing its WAL over an existing archive (another cluster's, or this one's \
                  previous incarnation)"

@@ -51,8 +51,34 @@ pub fn check(ctx: &mut Ctx<'_>) {
             if pc.get("name").and_then(Node::as_str) != Some(BARMAN_PLUGIN) {
                 continue;
             }
+            // What the Cluster's own plugin entry says: a parameter that repeats it is ignored
+            // to no effect, the backup goes where it says anyway.
+            let cluster_params: Vec<(String, String)> = doc
+                .root
+                .at(&["spec", "cluster", "name"])
+                .and_then(Node::as_str)
+                .zip(index.namespace(inst))
+                .map(|(name, ns)| index.find(Kind::Cluster, ns, name, inst))
+                .into_iter()
+                .flatten()
+                .filter_map(|c| index.instance(c).and_then(|ci| index.doc(ci.doc)))
+                .flat_map(|cd| {
+                    Cluster(&cd.root)
+                        .barman_plugins()
+                        .flat_map(|p| {
+                            READ.iter()
+                                .filter_map(|k| Some((k.to_string(), p.parameter(k)?.value.known()?.to_string())))
+                                .collect::<Vec<_>>()
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
             for e in pc.get("parameters").and_then(Node::as_map).unwrap_or(&[]) {
                 let key = e.key.as_str().unwrap_or("?");
+                let value = e.value.as_str().unwrap_or("");
+                if cluster_params.iter().any(|(k, v)| k == key && v == value) {
+                    continue;
+                }
                 let what = doc.header.as_ref().map_or("backup", |h| h.kind_name.as_str());
                 ctx.report(
                     Loc::key(i.doc, &e.key),

@@ -51,8 +51,8 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 .help(
                     "Pin imageName to a full version tag (for example \
                      ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie), optionally with its \
-                     digest, or use an imageCatalogRef. Changing the image restarts every \
-                     instance, so let a reviewed commit decide when that happens.",
+                     digest, or use an imageCatalogRef. A change to imageName is rolled out \
+                     instance by instance, so a reviewed commit decides when binaries change.",
                 );
         };
         match (tag, digest) {
@@ -60,9 +60,8 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 ctx,
                 Severity::Error,
                 format!(
-                    "imageName `{image}` uses the `latest` tag; the webhook rejects it, and a \
-                     moving tag swaps the database binaries (and restarts every instance) whenever \
-                     it moves"
+                    "imageName `{image}` uses the `latest` tag (or none); the webhook rejects it, \
+                     because it cannot tell the PostgreSQL version from it"
                 ),
             ),
             (None, Some(_)) => report(
@@ -81,8 +80,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     Severity::Warning,
                     format!(
                         "imageName `{image}` is not pinned to a PostgreSQL minor version (tag \
-                         `{t}`): the image changes under the same tag, restarting instances and \
-                         changing binaries without a commit"
+                         `{t}`): the tag moves to new builds, and with the default pull policy \
+                         (IfNotPresent) each node keeps the build it pulled first, so instances \
+                         created on different nodes or at different times can run different \
+                         PostgreSQL binaries, changed without a commit"
                     ),
                 )
             }

@@ -4,12 +4,14 @@ use crate::diagnostics::{Loc, RuleMeta, Severity};
 use crate::engine::Ctx;
 use crate::model::Kind;
 
+
 pub const META: RuleMeta = RuleMeta {
     code: "CNPG206",
     name: "single-instance",
     severity: Severity::Info,
-    summary: "A Cluster with instances: 1 has no standby to fail over to.",
-    on_by_default: true,
+    summary: "A Cluster with instances: 1 has no standby to fail over to (off by default).",
+    // Off by default: `instances: 1` is written on purpose, and a finding only restates it.
+    on_by_default: false,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {
@@ -19,6 +21,11 @@ pub fn check(ctx: &mut Ctx<'_>) {
             continue;
         };
         if entry.value.as_scalar().and_then(|s| s.as_i64()) != Some(1) {
+            continue;
+        }
+        // A replica cluster follows a primary elsewhere; its instance count is not its
+        // availability (and it may be unknown whether it is one: then stay silent).
+        if crate::model::cnpg::Cluster(&doc.root).is_replica() != Some(false) {
             continue;
         }
         ctx.report(

@@ -1,5 +1,5 @@
 //! CNPG209: single-object checks of the CNPG Cluster, Pooler and Database webhooks that the
-//! other rules do not cover (cnpg-facts §2 and §6). Each check reads the raw manifest, after
+//! other rules do not cover (internal/webhook/v1 in cloudnative-pg v1.30.0). Each check reads the raw manifest, after
 //! rendering, and stays silent on placeholders.
 
 use std::collections::HashMap;
@@ -175,24 +175,10 @@ fn cluster(r: &mut Reporter<'_, '_>, root: &Node) {
         None => Some(1),
         Some(n) => int(Some(n)),
     };
-    // Application database and owner come in pairs, for each bootstrap method.
-    for method in ["initdb", "recovery", "pg_basebackup"] {
-        let Some(b) = spec.at(&["bootstrap", method]).filter(|b| b.as_map().is_some()) else {
-            continue;
-        };
-        let db = b.get("database").and_then(text);
-        let owner = b.get("owner").and_then(text);
-        let empty = |v: Option<Val<'_>>| matches!(v, None | Some(Val::Known("")));
-        if !empty(db) && empty(owner) && db != Some(Val::Unknown) {
-            if let Some(n) = b.entry("database") {
-                r.at_key(&n.value, format!("bootstrap.{method}.database is set without owner; the webhook rejects it (\"You need to specify the database owner user\")"), "Set owner together with database, or neither (both default to app).");
-            }
-        } else if empty(db) && !empty(owner) && owner != Some(Val::Unknown) {
-            if let Some(n) = b.entry("owner") {
-                r.at_key(&n.value, format!("bootstrap.{method}.owner is set without database; the webhook rejects it (\"You need to specify the database name\")"), "Set database together with owner, or neither (both default to app).");
-            }
-        }
-    }
+    // No check on the application database and owner: the defaulting webhook runs first and
+    // sets database to `app` and owner to the database's name when either is missing
+    // (`defaultInitDB`, `defaultRecovery`, `defaultPgBaseBackup` in CNPG's
+    // api/v1/cluster_defaults.go), so the validating webhook never sees one without the other.
     // Recovery targets are mutually exclusive; name, XID and immediate need a backupID.
     if let Some(target) = spec.at(&["bootstrap", "recovery", "recoveryTarget"]).filter(|t| t.as_map().is_some()) {
         let set: Vec<&crate::yaml::Entry> = ["targetImmediate", "targetLSN", "targetName", "targetXID", "targetTime"]

@@ -23,6 +23,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
     // (namespace, cluster, database name) → Database instances, in index order.
     let mut by_target: BTreeMap<(&str, &str, &str), Vec<InstId>> = BTreeMap::new();
     for (inst, i, doc) in index.instances_of(Kind::Database) {
+        // Demonstration data by the repository's design: a sample or test that nothing deploys.
+        if i.owner.is_none() && super::support::is_demo_path(index, i.doc) {
+            continue;
+        }
         if let Some(node) = doc.root.at(&["spec", "databaseReclaimPolicy"]) {
             if text(node) == Some(Val::Known("delete")) {
                 let db = doc

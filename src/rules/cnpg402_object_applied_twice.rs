@@ -52,54 +52,195 @@ pub fn check(ctx: &mut Ctx<'_>) {
         }));
     }
     groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // One cause, one finding: the objects that the same set of Kustomizations applies share a
+    // cause (one spec.path that reaches into another's directory, one file listed twice), so
+    // they are reported together.
+    let mut by_owners: BTreeMap<Vec<DocId>, Vec<Shared>> = BTreeMap::new();
     for ((_, (_, kind, ns, name)), entries) in groups {
         let owners: BTreeSet<DocId> = entries.iter().map(|e| e.0).collect();
         if owners.len() < 2 {
             continue;
         }
-        let owners: Vec<DocId> = owners.into_iter().collect();
-        let owner_names: Vec<String> = owners.iter().map(|&k| ks_name(ctx, k)).collect();
+        // Flux creates an object marked `ssa: IfNotPresent` once and never overwrites it, and
+        // leaves one marked `ssa: Ignore` alone: applying it twice changes nothing.
+        let skipped = entries.iter().any(|e| {
+            index.doc(e.1).is_some_and(|d| {
+                ["IfNotPresent", "Ignore"]
+                    .iter()
+                    .any(|v| crate::model::marked(&d.root, "kustomize.toolkit.fluxcd.io/ssa", v))
+            })
+        });
+        if skipped {
+            continue;
+        }
         let docs: BTreeSet<(DocId, InstId)> = entries.iter().map(|e| (e.1, e.2)).collect();
-        // Every build renders its own copy of a shared object, and each copy points at the
-        // same written name: report each written name once, or a path that N Kustomizations
-        // share costs N findings of N related locations each.
-        let mut reported: BTreeSet<Written> = BTreeSet::new();
+        // Every build renders its own copy of a shared object, each pointing at the same
+        // written name: the object is one, however many copies.
+        let mut written: BTreeMap<Written, (DocId, InstId)> = BTreeMap::new();
         for (doc, inst) in docs {
-            let written = index
+            let w = index
                 .doc(doc)
                 .and_then(|d| d.root.at(&["metadata", "name"]))
                 .map_or(Written::Doc(doc), |n| Written::At(n.span));
-            if !reported.insert(written) {
-                continue;
-            }
-            let shown = if ns.is_empty() {
-                name.to_string()
-            } else {
-                format!("{ns}/{name}")
-            };
-            let f = ctx.report(
-                Loc::path(doc, &["metadata", "name"]),
-                format!(
-                    "{kind} `{shown}` is applied by {} Flux Kustomizations ({}); each reconcile \
-                     overwrites the other's version, and pruning depends on which applied last",
-                    owners.len(),
-                    owner_names.join(", ")
-                ),
-            );
-            f.object(inst).help(
-                "Apply each object from exactly one Flux Kustomization: remove it from one \
-                 path, or make the paths not overlap.",
-            );
-            for &k in &owners {
-                let at = index
-                    .doc(k)
-                    .and_then(|d| FluxKustomization(&d.root).path())
-                    .map(|p| Loc::value(k, p.node))
-                    .unwrap_or_else(|| Loc::path(k, &["metadata", "name"]));
-                f.related(at, format!("applied by `{}`", ks_name_of(index, k)));
-            }
+            written.entry(w).or_insert((doc, inst));
+        }
+        let shown = if ns.is_empty() {
+            format!("{kind} `{name}`")
+        } else {
+            format!("{kind} `{ns}/{name}`")
+        };
+        let unprunable = entries.iter().all(|e| {
+            index.doc(e.1).is_some_and(|d| {
+                crate::model::marked(&d.root, "kustomize.toolkit.fluxcd.io/prune", "disabled")
+            })
+        });
+        by_owners.entry(owners.into_iter().collect()).or_default().push(Shared {
+            shown,
+            copies: written.into_values().collect(),
+            unprunable,
+        });
+    }
+    for (owners, objects) in by_owners {
+        report(ctx, &owners, &objects);
+    }
+}
+
+/// An object two or more Kustomizations apply: its name for messages, and its written copies
+/// (one when both apply the same file; more when each has its own version).
+struct Shared {
+    shown: String,
+    copies: Vec<(DocId, InstId)>,
+    unprunable: bool,
+}
+
+fn report(ctx: &mut Ctx<'_>, owners: &[DocId], objects: &[Shared]) {
+    let index = ctx.index;
+    let owner_names: Vec<String> = owners.iter().map(|&k| ks_name_of(index, k)).collect();
+    let Some(first) = objects.first() else { return };
+    let Some(&(doc, inst)) = first.copies.first() else { return };
+    // When one Kustomization's spec.path contains another's, the outer one is what reaches
+    // into the other's directory (a missing kustomization.yaml makes kustomize-controller
+    // take every file below the path): that spec.path is the cause.
+    let paths: Vec<(DocId, Option<String>)> = owners
+        .iter()
+        .map(|&k| (k, ks_dir(index, k)))
+        .collect();
+    let versions = objects.iter().any(|o| o.copies.len() > 1);
+    // Only when each object is one written file inside the inner Kustomization's directory:
+    // two files defining one object are the cause themselves, wherever the paths lie.
+    let file_of = |d: DocId| {
+        index
+            .doc(d)
+            .and_then(|doc| index.sources.get(doc.file))
+            .map(|f| f.repo_path.as_str())
+    };
+    let outer = paths.iter().find(|(k, dir)| {
+        !versions
+            && dir.as_deref().is_some_and(|d| {
+                paths.iter().any(|(o, od)| {
+                    o != k
+                        && od.as_deref().is_some_and(|od| {
+                            od != d
+                                && crate::index::paths::is_within(od, d)
+                                && objects.iter().all(|obj| {
+                                    obj.copies.iter().all(|&(doc, _)| {
+                                        file_of(doc)
+                                            .is_some_and(|f| crate::index::paths::is_within(f, od))
+                                    })
+                                })
+                        })
+                })
+            })
+    });
+    let consequence = if versions {
+        "each reconcile overwrites the other's version"
+    } else if objects.iter().all(|o| o.unprunable) {
+        "the Flux ownership labels flip on every reconcile"
+    } else {
+        "the Flux ownership labels flip on every reconcile, and when one of them stops applying \
+         it, its prune can delete what the other still applies"
+    };
+    let what = if objects.len() == 1 {
+        first.shown.clone()
+    } else {
+        let names: Vec<&str> = objects.iter().take(5).map(|o| o.shown.as_str()).collect();
+        let more = objects.len().saturating_sub(names.len());
+        format!(
+            "{} objects ({}{})",
+            objects.len(),
+            names.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        )
+    };
+    let verb = if objects.len() == 1 { "is" } else { "are" };
+    let (at, message) = match outer.and_then(|(k, _)| {
+        let d = index.doc(*k)?;
+        Some((*k, FluxKustomization(&d.root).path()?.node))
+    }) {
+        Some((k, node)) => (
+            Loc::value(k, node),
+            format!(
+                "spec.path of `{}` also takes in what {} applies{}: {what} {verb} applied by \
+                 both; {consequence}",
+                ks_name_of(index, k),
+                code_names(owners.iter().filter(|&&o| o != k).map(|&o| ks_name_of(index, o))),
+                if ks_has_generated_build(index, k) {
+                    " (its directory has no kustomization.yaml, so kustomize-controller generates one that takes in every directory below it)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        None => (
+            Loc::path(doc, &["metadata", "name"]),
+            format!(
+                "{what} {verb} applied by {} Flux Kustomizations ({}); {consequence}",
+                owners.len(),
+                owner_names.join(", ")
+            ),
+        ),
+    };
+    let f = ctx.report(at, message);
+    f.object(inst).help(
+        "Apply each object from exactly one Flux Kustomization: remove it from one path, or make \
+         the paths not overlap.",
+    );
+    for o in objects {
+        for &(d, _) in &o.copies {
+            f.related(Loc::path(d, &["metadata", "name"]), format!("{} is written here", o.shown));
         }
     }
+    for &k in owners {
+        let at = index
+            .doc(k)
+            .and_then(|d| FluxKustomization(&d.root).path())
+            .map(|p| Loc::value(k, p.node))
+            .unwrap_or_else(|| Loc::path(k, &["metadata", "name"]));
+        f.related(at, format!("applied by `{}`", ks_name_of(index, k)));
+    }
+}
+
+fn code_names(names: impl Iterator<Item = String>) -> String {
+    names.map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// A Kustomization's spec.path as a repository directory, when known.
+fn ks_dir(index: &Index, ks: DocId) -> Option<String> {
+    let d = index.doc(ks)?;
+    let p = FluxKustomization(&d.root).path()?.value.known()?;
+    crate::index::paths::join("", p.trim_start_matches("./"))
+}
+
+/// Whether the Kustomization's directory has no kustomization file (Flux generates one).
+fn ks_has_generated_build(index: &Index, ks: DocId) -> bool {
+    // Only said when the directory is known to exist here (a source rooted elsewhere would
+    // make the check meaningless).
+    ks_dir(index, ks).is_some_and(|d| {
+        (d.is_empty() || index.path_exists(&d))
+            && !["kustomization.yaml", "kustomization.yml", "Kustomization"]
+            .iter()
+            .any(|f| index.path_exists(&if d.is_empty() { f.to_string() } else { format!("{d}/{f}") }))
+    })
 }
 
 /// Where an object's name is written, or the document when it has none to point at.
@@ -131,10 +272,6 @@ fn applied(index: &Index, id: InstId) -> Option<(Application, Identity<'_>)> {
         (owner, inst.doc, id),
         (h.group.as_str(), h.kind_name.as_str(), ns, name.as_str()),
     ))
-}
-
-fn ks_name(ctx: &Ctx<'_>, ks: DocId) -> String {
-    ks_name_of(ctx.index, ks)
 }
 
 fn ks_name_of(index: &Index, ks: DocId) -> String {

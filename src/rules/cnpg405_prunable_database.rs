@@ -25,6 +25,11 @@ pub fn check(ctx: &mut Ctx<'_>) {
         let Some(owner) = i.owner.and_then(|o| index.doc(o)) else {
             continue;
         };
+        // A replica cluster holds no data of its own: deleted, it bootstraps again from its
+        // primary or the archive it follows.
+        if crate::model::cnpg::Cluster(&doc.root).is_replica() == Some(true) {
+            continue;
+        }
         let prune = owner
             .root
             .at(&["spec", "prune"])
@@ -39,13 +44,13 @@ pub fn check(ctx: &mut Ctx<'_>) {
         if protected {
             continue;
         }
-        let name = index.name(inst).unwrap_or("this cluster");
+        let name = super::support::cluster_label(index, inst);
         let ks = i.owner.and_then(|o| index.doc_name(o))
             .unwrap_or("its Kustomization");
         let mut f = ctx.report(
             Loc::path(i.doc, &["metadata", "name"]),
             format!(
-                "Cluster `{name}` is applied by `{ks}` with prune: true: deleting or moving its \
+                "{name} is applied by `{ks}` with prune: true: deleting or moving its \
                  manifest, or a bad refactor of the Kustomization, makes Flux delete the Cluster \
                  and, with it, its volumes"
             ),

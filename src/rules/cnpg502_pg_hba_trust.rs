@@ -89,6 +89,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
         .instances_of(Kind::Cluster)
         .chain(index.instances_of(Kind::Pooler))
     {
+        // Demonstration data by the repository's design: a sample or test that nothing deploys.
+        if i.owner.is_none() && super::support::is_demo_path(index, i.doc) {
+            continue;
+        }
         let path: &[&str] = if doc.kind() == Kind::Cluster {
             &["spec", "postgresql", "pg_hba"]
         } else {

@@ -1,6 +1,6 @@
-//! Where a cluster's barman data lives, computed the way CNPG and the barman-cloud plugin do
-//! (cnpg-facts §7): `<destinationPath>/<serverName>/`, with serverName defaults that differ by
-//! method. Shared by the rules that reason about archive locations.
+//! Where a cluster's barman data lives, computed the way CNPG and the barman-cloud plugin do:
+//! barman-cloud keys everything under `<destinationPath>/<serverName>/`, with serverName
+//! defaults that differ by method. Shared by the rules that reason about archive locations.
 
 use crate::diagnostics::Loc;
 use crate::engine::Ctx;
@@ -270,14 +270,16 @@ fn normalise_path(dest: &str) -> String {
     }
 }
 
-/// The external clusters a Cluster actually reads from: `bootstrap.recovery.source` and
-/// `replica.source`, as their targets.
+/// The external clusters a Cluster actually reads from: the entries `bootstrap.recovery.source`,
+/// `bootstrap.pg_basebackup.source` and `replica.source` name, as their targets. Any other entry
+/// is never read (CNPG looks external clusters up only by these names).
 pub fn used_sources<'a>(index: &'a Index, inst: InstId) -> Vec<Target<'a>> {
     let Some(doc) = index.instance(inst).and_then(|i| index.doc(i.doc)) else {
         return Vec::new();
     };
     let names: Vec<&str> = [
         &["spec", "bootstrap", "recovery", "source"][..],
+        &["spec", "bootstrap", "pg_basebackup", "source"][..],
         &["spec", "replica", "source"][..],
     ]
     .iter()
@@ -287,6 +289,44 @@ pub fn used_sources<'a>(index: &'a Index, inst: InstId) -> Vec<Target<'a>> {
         .into_iter()
         .filter(|t| t.entry_name.is_some_and(|n| names.contains(&n)))
         .collect()
+}
+
+/// How a message names a Cluster: "cluster `pg`", or, when its name is still a placeholder that
+/// nothing substitutes, the name as written ("the Cluster named `${APP}`").
+pub fn cluster_label(index: &Index, inst: InstId) -> String {
+    if let Some(name) = index.name(inst) {
+        return format!("cluster `{name}`");
+    }
+    let written = index
+        .instance(inst)
+        .and_then(|i| index.doc(i.doc))
+        .and_then(|d| d.root.at(&["metadata", "name"]))
+        .and_then(|n| n.as_str());
+    match written {
+        Some(w) => format!("the Cluster named `{w}`"),
+        None => "the Cluster (it has no metadata.name)".to_string(),
+    }
+}
+
+/// Whether a file lies where a repository keeps documentation, samples or tests (`docs/`,
+/// `samples/`, `examples/`, `test/`, `e2e/`, `hack/`...): objects there are shown or exercised,
+/// not run. Only used for objects no Flux Kustomization applies.
+pub fn is_demo_path(index: &Index, doc: DocId) -> bool {
+    const DIRS: &[&str] = &[
+        "doc", "docs", "sample", "samples", "example", "examples", "test", "tests", "e2e", "hack",
+        "demo", "demos", "testdata", "fixtures",
+    ];
+    let Some(path) = index
+        .doc(doc)
+        .and_then(|d| index.sources.get(d.file))
+        .map(|f| f.repo_path.as_str())
+    else {
+        return false;
+    };
+    let mut dirs: Vec<&str> = path.split('/').collect();
+    dirs.pop();
+    dirs.iter()
+        .any(|d| DIRS.contains(&d.to_ascii_lowercase().as_str()))
 }
 
 /// Names for a message: `a`, `b`, `c`.
@@ -320,19 +360,85 @@ pub fn segments_after_bucket(dest: &str) -> Option<Vec<&str>> {
 }
 
 /// Reports the schema stage's issues of one category (CNPG002, CNPG003 and CNPG004 share the
-/// validation pass and split what it found).
+/// validation pass and split what it found). The same mistake in several items of one list
+/// (`extensions: [a, b, c]` written as strings, a `key:` copied into every role) is one
+/// finding, at the first item, naming how many more items repeat it.
 pub fn report_schema_issues(ctx: &mut Ctx<'_>, category: crate::schema::Category) {
-    for issue in ctx.index.schema.iter().filter(|i| i.category == category) {
+    use crate::diagnostics::Seg;
+    let issues: Vec<&crate::schema::Issue> = ctx
+        .index
+        .schema
+        .iter()
+        .filter(|i| i.category == category)
+        .collect();
+    fn shape(i: &crate::schema::Issue) -> (DocId, InstId, Vec<Option<&str>>, String) {
+        let path: Vec<Option<&str>> = i
+            .path
+            .iter()
+            .map(|s| match s {
+                Seg::Key(k) => Some(k.as_str()),
+                Seg::Index(_) => None,
+            })
+            .collect();
+        (i.doc, i.inst, path, without_indices(&i.message))
+    }
+    let mut seen: std::collections::BTreeMap<_, usize> = std::collections::BTreeMap::new();
+    let mut groups: Vec<(&crate::schema::Issue, usize)> = Vec::new();
+    for issue in issues {
+        let has_index = issue.path.iter().any(|s| matches!(s, Seg::Index(_)));
+        let key = shape(issue);
+        if has_index {
+            if let Some(&g) = seen.get(&key) {
+                groups[g].1 += 1;
+                continue;
+            }
+            seen.insert(key, groups.len());
+        }
+        groups.push((issue, 0));
+    }
+    for (issue, more) in groups {
         let at = Loc::Path {
             doc: issue.doc,
             path: issue.path.clone(),
             target: issue.target,
         };
-        let f = ctx.report(at, issue.message.clone()).object(issue.inst);
+        let message = if more > 0 {
+            format!(
+                "{}; {more} more item{} of the same list repeat{} it",
+                issue.message,
+                if more == 1 { "" } else { "s" },
+                if more == 1 { "s" } else { "" }
+            )
+        } else {
+            issue.message.clone()
+        };
+        let f = ctx.report(at, message).object(issue.inst);
         if let Some(help) = &issue.help {
             f.help(help.clone());
         }
     }
+}
+
+/// A message with its list indices (`[3]`) taken out, to compare mistakes across items.
+fn without_indices(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find(']') {
+            Some(close) if close > 0 && after[..close].bytes().all(|b| b.is_ascii_digit()) => {
+                out.push_str("[]");
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

@@ -96,14 +96,19 @@ fn check_doc(index: &Index, inst: InstId, doc_id: DocId) -> Vec<Issue> {
     if (served.is_empty() && removal.is_none()) || served.contains(&version) {
         return Vec::new();
     }
-    let mut message = format!(
-        "`{}` {} is not served by current controllers",
-        h.api_version, h.kind_name
-    );
-    if let Some(r) = removal {
-        message.push_str(&format!("; it was removed in {}", r.removed_in));
-    }
-    message.push_str(": the apply fails with \"no matches for kind\"");
+    // Said as an upgrade fact: a repository may still run a Flux that serves the version.
+    let message = match removal {
+        Some(r) => format!(
+            "`{}` {} was removed in {}: from that release on, applying it fails with \"no \
+             matches for kind\"",
+            h.api_version, h.kind_name, r.removed_in
+        ),
+        None => format!(
+            "`{}` {} is not served by current controllers: applying it fails with \"no matches \
+             for kind\"",
+            h.api_version, h.kind_name
+        ),
+    };
     let help = match served.as_slice() {
         [] => None,
         versions => Some(format!(
@@ -409,8 +414,22 @@ fn describe(
                 }
                 _ => None,
             };
+            // A label value that is not a string: kustomize-controller reads an object's labels
+            // as a string map (apimachinery `GetLabels`, which gives nothing when one value is
+            // not a string) before adding its own, so the object is applied with only Flux's
+            // two ownership labels (fluxcd/pkg ssa `SetOwnerLabels`), silently.
+            let is_label =
+                matches!(segs, [Seg::Key(m), Seg::Key(l), _] if m == "metadata" && l == "labels");
+            let consequence =
+                if is_label && matches!(instance, Some(Value::Number(_) | Value::Bool(_))) {
+                    ": under Flux, kustomize-controller then drops every label of this object and \
+                 applies it with only its own ownership labels, without an error (kubectl \
+                 rejects it)"
+                } else {
+                    ""
+                };
             (
-                format!("{here} must be {expected}, not {actual}"),
+                format!("{here} must be {expected}, not {actual}{consequence}"),
                 help,
                 target,
             )

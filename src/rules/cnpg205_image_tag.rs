@@ -44,6 +44,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             continue;
         };
         let (tag, digest) = tag_and_digest(image);
+        let demo = i.owner.is_none() && super::support::is_demo_path(index, i.doc);
         let report = |ctx: &mut Ctx<'_>, severity: Severity, message: String| {
             ctx.report(Loc::value(i.doc, node), message)
                 .object(inst)
@@ -73,7 +74,8 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 ),
             ),
             // A digest pins the image whatever the tag says.
-            (Some(t), None) if !has_major_minor(t) => {
+            // A floating tag in a sample or test nothing deploys is the demo's choice.
+            (Some(t), None) if !has_major_minor(t) && !demo => {
                 // The webhook accepts it, but the version floats.
                 report(
                     ctx,

@@ -8,7 +8,6 @@ use crate::engine::Ctx;
 use crate::index::{DocId, Index, InstId};
 use crate::model::flux::FluxKustomization;
 use crate::model::NameVal;
-use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
     code: "CNPG402",
@@ -81,7 +80,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             let w = index
                 .doc(doc)
                 .and_then(|d| d.root.at(&["metadata", "name"]))
-                .map_or(Written::Doc(doc), |n| Written::At(n.span));
+                .map_or(Written::Doc(doc), |n| Written::At(n.span.file, n.span.start));
             written.entry(w).or_insert((doc, inst));
         }
         let shown = if ns.is_empty() {
@@ -94,15 +93,92 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 crate::model::marked(&d.root, "kustomize.toolkit.fluxcd.io/prune", "disabled")
             })
         });
+        // One written object that nothing prunes: every apply writes the same content, and
+        // only Flux's ownership labels change hands, which harms nothing.
+        let files: BTreeSet<_> = written
+            .values()
+            .filter_map(|&(d, _)| index.doc(d).map(|doc| doc.file))
+            .collect();
+        if unprunable && files.len() == 1 {
+            continue;
+        }
         by_owners.entry(owners.into_iter().collect()).or_default().push(Shared {
             shown,
             copies: written.into_values().collect(),
             unprunable,
         });
     }
+    // Groups with the same cause (one outer spec.path reaching into several Kustomizations'
+    // directories) become one finding there.
+    let mut by_outer: BTreeMap<DocId, Cause> = BTreeMap::new();
     for (owners, objects) in by_owners {
-        report(ctx, &owners, &objects);
+        match outer_of(index, &owners, &objects) {
+            Some((outer, inner)) => {
+                let e = by_outer.entry(outer).or_default();
+                e.0.extend(owners);
+                e.1.extend(objects);
+                e.2.insert(inner);
+            }
+            None => report(ctx, &owners, &objects, None),
+        }
     }
+    for (outer, (owners, objects, inners)) in by_outer {
+        let owners: Vec<DocId> = owners.into_iter().collect();
+        let inners: Vec<DocId> = inners.into_iter().collect();
+        report(ctx, &owners, &objects, Some((outer, &inners)));
+    }
+}
+
+/// What one outer spec.path causes: the Kustomizations involved, the objects, and the inner
+/// Kustomizations it reaches into.
+type Cause = (BTreeSet<DocId>, Vec<Shared>, BTreeSet<DocId>);
+
+/// Two versions of an object: copies written in different files (copies in one file are
+/// renderings of one written object).
+fn has_versions(index: &Index, objects: &[Shared]) -> bool {
+    objects.iter().any(|o| {
+        let files: BTreeSet<_> = o
+            .copies
+            .iter()
+            .filter_map(|&(d, _)| index.doc(d).map(|doc| doc.file))
+            .collect();
+        files.len() > 1
+    })
+}
+
+/// When one Kustomization's spec.path contains another's and every shared object is one
+/// written file inside the inner one's directory, the outer one reaches into the other's
+/// directory: (outer, inner). Two files defining one object are the cause themselves,
+/// wherever the paths lie.
+fn outer_of(index: &Index, owners: &[DocId], objects: &[Shared]) -> Option<(DocId, DocId)> {
+    if has_versions(index, objects) {
+        return None;
+    }
+    let file_of = |d: DocId| {
+        index
+            .doc(d)
+            .and_then(|doc| index.sources.get(doc.file))
+            .map(|f| f.repo_path.as_str())
+    };
+    let paths: Vec<(DocId, Option<String>)> = owners.iter().map(|&k| (k, ks_dir(index, k))).collect();
+    for (k, dir) in &paths {
+        let Some(d) = dir.as_deref() else { continue };
+        for (o, od) in &paths {
+            let Some(od) = od.as_deref() else { continue };
+            if o == k || od == d || !crate::index::paths::is_within(od, d) {
+                continue;
+            }
+            let inside = objects.iter().all(|obj| {
+                obj.copies.iter().all(|&(doc, _)| {
+                    file_of(doc).is_some_and(|f| crate::index::paths::is_within(f, od))
+                })
+            });
+            if inside {
+                return Some((*k, *o));
+            }
+        }
+    }
+    None
 }
 
 /// An object two or more Kustomizations apply: its name for messages, and its written copies
@@ -113,45 +189,17 @@ struct Shared {
     unprunable: bool,
 }
 
-fn report(ctx: &mut Ctx<'_>, owners: &[DocId], objects: &[Shared]) {
+fn report(
+    ctx: &mut Ctx<'_>,
+    owners: &[DocId],
+    objects: &[Shared],
+    cause: Option<(DocId, &[DocId])>,
+) {
     let index = ctx.index;
     let owner_names: Vec<String> = owners.iter().map(|&k| ks_name_of(index, k)).collect();
     let Some(first) = objects.first() else { return };
     let Some(&(doc, inst)) = first.copies.first() else { return };
-    // When one Kustomization's spec.path contains another's, the outer one is what reaches
-    // into the other's directory (a missing kustomization.yaml makes kustomize-controller
-    // take every file below the path): that spec.path is the cause.
-    let paths: Vec<(DocId, Option<String>)> = owners
-        .iter()
-        .map(|&k| (k, ks_dir(index, k)))
-        .collect();
-    let versions = objects.iter().any(|o| o.copies.len() > 1);
-    // Only when each object is one written file inside the inner Kustomization's directory:
-    // two files defining one object are the cause themselves, wherever the paths lie.
-    let file_of = |d: DocId| {
-        index
-            .doc(d)
-            .and_then(|doc| index.sources.get(doc.file))
-            .map(|f| f.repo_path.as_str())
-    };
-    let outer = paths.iter().find(|(k, dir)| {
-        !versions
-            && dir.as_deref().is_some_and(|d| {
-                paths.iter().any(|(o, od)| {
-                    o != k
-                        && od.as_deref().is_some_and(|od| {
-                            od != d
-                                && crate::index::paths::is_within(od, d)
-                                && objects.iter().all(|obj| {
-                                    obj.copies.iter().all(|&(doc, _)| {
-                                        file_of(doc)
-                                            .is_some_and(|f| crate::index::paths::is_within(f, od))
-                                    })
-                                })
-                        })
-                })
-            })
-    });
+    let versions = has_versions(index, objects);
     let consequence = if versions {
         "each reconcile overwrites the other's version"
     } else if objects.iter().all(|o| o.unprunable) {
@@ -173,19 +221,22 @@ fn report(ctx: &mut Ctx<'_>, owners: &[DocId], objects: &[Shared]) {
         )
     };
     let verb = if objects.len() == 1 { "is" } else { "are" };
-    let (at, message) = match outer.and_then(|(k, _)| {
-        let d = index.doc(*k)?;
-        Some((*k, FluxKustomization(&d.root).path()?.node))
-    }) {
-        Some((k, node)) => (
+    let outer = cause.and_then(|(k, inners)| {
+        let d = index.doc(k)?;
+        Some((k, inners, FluxKustomization(&d.root).path()?.node))
+    });
+    let (at, message) = match outer {
+        Some((k, inners, node)) => (
             Loc::value(k, node),
             format!(
-                "spec.path of `{}` also takes in what {} applies{}: {what} {verb} applied by \
-                 both; {consequence}",
+                "spec.path of `{}` also takes in what {} {}{}: {what} {verb} applied twice; \
+                 {consequence}",
                 ks_name_of(index, k),
-                code_names(owners.iter().filter(|&&o| o != k).map(|&o| ks_name_of(index, o))),
-                if ks_has_generated_build(index, k) {
-                    " (its directory has no kustomization.yaml, so kustomize-controller generates one that takes in every directory below it)"
+                code_names(inners.iter().map(|&o| ks_name_of(index, o))),
+                if inners.len() == 1 { "applies" } else { "apply" },
+                if inners.iter().all(|&i| generated_between(index, k, i)) {
+                    " (no kustomization.yaml on the way down, so kustomize-controller generates \
+                     one that takes in every directory below its path)"
                 } else {
                     ""
                 }
@@ -231,22 +282,39 @@ fn ks_dir(index: &Index, ks: DocId) -> Option<String> {
     crate::index::paths::join("", p.trim_start_matches("./"))
 }
 
-/// Whether the Kustomization's directory has no kustomization file (Flux generates one).
-fn ks_has_generated_build(index: &Index, ks: DocId) -> bool {
-    // Only said when the directory is known to exist here (a source rooted elsewhere would
-    // make the check meaningless).
-    ks_dir(index, ks).is_some_and(|d| {
-        (d.is_empty() || index.path_exists(&d))
-            && !["kustomization.yaml", "kustomization.yml", "Kustomization"]
-            .iter()
-            .any(|f| index.path_exists(&if d.is_empty() { f.to_string() } else { format!("{d}/{f}") }))
-    })
+/// Whether no directory from the outer Kustomization's path down to (not including) the inner
+/// one's holds a kustomization file: Flux then generates one at the outer path that takes in
+/// everything below it. Said only when the directories are known to exist here (a source rooted
+/// elsewhere would make the check meaningless).
+fn generated_between(index: &Index, outer: DocId, inner: DocId) -> bool {
+    let (Some(top), Some(mut dir)) = (ks_dir(index, outer), ks_dir(index, inner)) else {
+        return false;
+    };
+    if !(top.is_empty() || index.path_exists(&top)) {
+        return false;
+    }
+    let has_kustomization = |d: &str| {
+        ["kustomization.yaml", "kustomization.yml", "Kustomization"].iter().any(|f| {
+            index.path_exists(&if d.is_empty() { f.to_string() } else { format!("{d}/{f}") })
+        })
+    };
+    while dir != top {
+        if dir.is_empty() {
+            return false;
+        }
+        dir = crate::index::paths::parent(&dir).to_string();
+        if has_kustomization(&dir) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Where an object's name is written, or the document when it has none to point at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Written {
-    At(Span),
+    /// The file and offset where the name starts (a rendered copy may end elsewhere).
+    At(crate::source::FileId, u32),
     Doc(DocId),
 }
 

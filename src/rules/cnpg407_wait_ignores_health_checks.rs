@@ -64,7 +64,19 @@ pub fn check(ctx: &mut Ctx<'_>) {
             }
             // A HelmRelease it applies may render the object, and helm-controller waits for
             // what the chart installs to be ready unless disableWait is set: the gate holds.
-            if kind != "HelmRelease" && applies_waiting_helm_release(index, &build.objects) {
+            // Unless a healthCheckExprs entry gives that kind its own readiness: helm-controller
+            // waits with kstatus, which never evaluates it.
+            let custom = doc
+                .root
+                .at(&["spec", "healthCheckExprs"])
+                .and_then(Node::as_seq)
+                .is_some_and(|exprs| {
+                    exprs.iter().any(|e| e.get("kind").and_then(Node::as_str) == Some(kind))
+                });
+            if kind != "HelmRelease"
+                && !custom
+                && applies_waiting_helm_release(index, &build.objects)
+            {
                 continue;
             }
             // Only a namespace the check names is shown: a CRD has none.

@@ -7,51 +7,66 @@ mod common;
 use std::collections::BTreeMap;
 use std::process::Command;
 
+/// The JSON output of `check` on each corpus repository, by name, run once for all the tests
+/// of this file: no panic, no internal error, exit 0 or 1.
+fn corpus_output(shared: &std::path::Path) -> &'static [(String, serde_json::Value)] {
+    static OUTPUT: std::sync::OnceLock<Vec<(String, serde_json::Value)>> =
+        std::sync::OnceLock::new();
+    OUTPUT.get_or_init(|| {
+        let corpus = shared.join("corpus");
+        let mut repos: Vec<_> = std::fs::read_dir(&corpus)
+            .expect("read corpus")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.is_dir())
+            .collect();
+        repos.sort();
+        assert!(
+            repos.len() >= 10,
+            "expected the corpus repositories in {}",
+            corpus.display()
+        );
+        repos
+            .iter()
+            .map(|repo| {
+                let name = repo
+                    .file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned();
+                let out = Command::new(env!("CARGO_BIN_EXE_cnpg-lint"))
+                    .args(["check", "--format", "json"])
+                    .arg(repo)
+                    .current_dir(repo)
+                    .output()
+                    .expect("run cnpg-lint");
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let status = out.status.code();
+                assert!(
+                    matches!(status, Some(0 | 1)),
+                    "{name}: exit {status:?}\n{stderr}"
+                );
+                assert!(!stderr.contains("internal error"), "{name}: {stderr}");
+                let json = serde_json::from_slice(&out.stdout).expect("JSON output");
+                (name, json)
+            })
+            .collect()
+    })
+}
+
 #[test]
 fn corpus_findings_per_rule() {
     let Some(shared) = common::shared() else {
         eprintln!("skipped: ../shared is absent, so there is no corpus to lint");
         return;
     };
-    let corpus = shared.join("corpus");
-    let mut repos: Vec<_> = std::fs::read_dir(&corpus)
-        .expect("read corpus")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
-        .collect();
-    repos.sort();
-    assert!(
-        repos.len() >= 10,
-        "expected the corpus repositories in {}",
-        corpus.display()
-    );
     let mut table: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    for repo in repos {
-        let name = repo
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        let out = Command::new(env!("CARGO_BIN_EXE_cnpg-lint"))
-            .args(["check", "--format", "json"])
-            .arg(&repo)
-            .current_dir(&repo)
-            .output()
-            .expect("run cnpg-lint");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let status = out.status.code();
-        assert!(
-            matches!(status, Some(0 | 1)),
-            "{name}: exit {status:?}\n{stderr}"
-        );
-        assert!(!stderr.contains("internal error"), "{name}: {stderr}");
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    for (name, json) in corpus_output(&shared) {
         let mut counts = BTreeMap::new();
         for d in json["diagnostics"].as_array().expect("diagnostics") {
             let code = d["code"].as_str().expect("code").to_string();
             *counts.entry(code).or_insert(0) += 1;
         }
-        table.insert(name, counts);
+        table.insert(name.clone(), counts);
     }
     insta::assert_yaml_snapshot!("corpus_findings_per_rule", table);
 }
@@ -97,26 +112,8 @@ fn corpus_findings_are_judged() {
             n + 1
         );
     }
-    let corpus = shared.join("corpus");
     let mut found: BTreeMap<(String, String, String, u64), usize> = BTreeMap::new();
-    let mut repos: Vec<_> = std::fs::read_dir(&corpus)
-        .expect("read corpus")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
-        .collect();
-    repos.sort();
-    for repo in &repos {
-        let name = repo
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        let out = Command::new(env!("CARGO_BIN_EXE_cnpg-lint"))
-            .args(["check", "--format", "json", "."])
-            .current_dir(repo)
-            .output()
-            .expect("run cnpg-lint");
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    for (name, json) in corpus_output(&shared) {
         for d in json["diagnostics"].as_array().expect("diagnostics") {
             let key = (
                 name.clone(),

@@ -73,7 +73,11 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 continue;
             }
             let undoubled = Location {
-                dest: here.dest.trim_end_matches(&format!("/{server}")).to_string(),
+                dest: here
+                    .dest
+                    .strip_suffix(&format!("/{server}"))
+                    .unwrap_or(&here.dest)
+                    .to_string(),
                 ..here.clone()
             };
             let entry = t.entry_name.unwrap_or("?");

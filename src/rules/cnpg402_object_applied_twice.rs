@@ -276,10 +276,12 @@ fn code_names(names: impl Iterator<Item = String>) -> String {
 }
 
 /// A Kustomization's spec.path as a repository directory, when known.
+/// Resolved against its source's root, as CNPG406 does (`None` for another repository's source).
 fn ks_dir(index: &Index, ks: DocId) -> Option<String> {
     let d = index.doc(ks)?;
-    let p = FluxKustomization(&d.root).path()?.value.known()?;
-    crate::index::paths::join("", p.trim_start_matches("./"))
+    let view = FluxKustomization(&d.root);
+    let base = index.ownership.source_root(&view)?;
+    crate::index::paths::join(base, view.path()?.value.known()?)
 }
 
 /// Whether no directory from the outer Kustomization's path down to (not including) the inner

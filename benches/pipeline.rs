@@ -74,11 +74,8 @@ fn main() {
         }
         let dir = repo(apps, dense);
         let opts = LintOptions {
-            root: dir.clone(),
-            cwd: dir.clone(),
             jobs,
-            max_file_bytes: cnpg_lint::load::DEFAULT_MAX_FILE_BYTES,
-            lean: true,
+            ..LintOptions::new(dir.clone())
         };
         let runs = if apps >= 5_000 { 5 } else { 9 };
         let mut parse = Vec::new();

@@ -26,11 +26,10 @@ fn main() {
         let root = find_root(&path);
         let result = lint(
             &LintOptions {
-                root: root.clone(),
-                cwd: root,
                 jobs: 2,
                 max_file_bytes: 16 << 20,
                 lean: false,
+                ..LintOptions::new(root)
             },
             &Config::default(),
             &[],

@@ -7,12 +7,11 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
-use crate::baseline;
 use crate::config::{self, Config};
-use crate::diagnostics::Severity;
-use crate::index::paths;
+use crate::diagnostics::baseline;
 use crate::pipeline::{self, LintOptions};
 use crate::report::{self, Format, Report, Style};
+use crate::rules::Severity;
 use crate::rules::{self, RuleEntry, RULES};
 use crate::source::slash_path;
 
@@ -148,7 +147,7 @@ pub fn main() -> ExitCode {
         }
         Command::Explain { rule } => match rules::find(&rule) {
             Some(r) => {
-                print!("{}", strip_front_matter(r.doc));
+                print!("{}", r.page());
                 ExitCode::SUCCESS
             }
             None => {
@@ -208,12 +207,6 @@ pub fn rules_table() -> String {
         ));
     }
     out
-}
-
-pub fn strip_front_matter(doc: &str) -> &str {
-    doc.strip_prefix("---\n")
-        .and_then(|rest| rest.split_once("\n---\n"))
-        .map_or(doc, |(_, body)| body.trim_start_matches('\n'))
 }
 
 fn selected_rules(select: &[String], ignore: &[String]) -> Result<Vec<&'static RuleEntry>, String> {
@@ -310,40 +303,30 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .build_global();
+    let baseline = match &args.baseline {
+        Some(path) => Some(baseline::read(&cwd.join(path))?),
+        None => None,
+    };
     let opts = LintOptions {
         root: root.clone(),
         cwd: cwd.clone(),
         jobs,
         max_file_bytes: args.max_file_size,
         lean: true,
+        scope,
+        baseline,
     };
-    let mut result = pipeline::lint(&opts, &config, &rules);
-    let index = &result.index;
-    result.diagnostics.retain(|d| {
-        index
-            .sources
-            .get(d.at.span.file)
-            .is_some_and(|f| scope.iter().any(|s| paths::is_within(&f.repo_path, s)))
-    });
+    let result = pipeline::lint(&opts, &config, &rules);
     if let Some(path) = &args.write_baseline {
-        baseline::write(&cwd.join(path), &result.diagnostics)?;
+        // What the run finds in scope, whether an older baseline hides it or not.
+        let all: Vec<_> = result
+            .diagnostics
+            .iter()
+            .chain(&result.baselined)
+            .cloned()
+            .collect();
+        baseline::write(&cwd.join(path), &all)?;
     }
-    if let Some(path) = &args.baseline {
-        let known = baseline::read(&cwd.join(path))?;
-        let before = result.diagnostics.len();
-        let mut matched = std::collections::BTreeSet::new();
-        result.diagnostics.retain(|d| {
-            if d.suppression.is_none() && known.contains(&d.fingerprint) {
-                matched.insert(d.fingerprint.clone());
-                false
-            } else {
-                true
-            }
-        });
-        result.summary.baselined = before - result.diagnostics.len();
-        result.summary.stale_baseline = known.len() - matched.len();
-    }
-    result.summary.count(&result.diagnostics);
     let mut notes: Vec<String> = result
         .problems
         .iter()
@@ -444,11 +427,9 @@ fn render(args: &RenderArgs) -> Result<u8, String> {
         None => pipeline::find_root(&start.canonicalize().unwrap_or(start.clone())),
     };
     let opts = LintOptions {
-        root: root.clone(),
         cwd: cwd.clone(),
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        max_file_bytes: crate::load::DEFAULT_MAX_FILE_BYTES,
         lean: false,
+        ..LintOptions::new(root.clone())
     };
     let result = pipeline::lint(&opts, &Config::default(), &[]);
     let index = &result.index;
@@ -570,5 +551,5 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 fn display(root: &Path, cwd: &Path, repo_path: &str) -> String {
-    crate::engine::display_path(root, repo_path, cwd)
+    crate::diagnostics::resolve::display_path(root, repo_path, cwd)
 }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_json::{json, Value};
 
-use crate::diagnostics::Severity;
-use crate::rules::{self, RULES};
+use crate::rules::engine::OptionValues;
+use crate::rules::{self, RuleOption, Severity, RULES};
 use crate::source::{SourceFile, Span};
 use crate::yaml::{self, Node};
 
@@ -31,24 +31,6 @@ const KEYS: &[(&str, &str)] = &[
     ("sources", "The directory a Flux source's artifact is built from, by `Kind/name` (an OCIRepository pushed with `flux push artifact --path=./kubernetes`: `OCIRepository/flux-system: kubernetes`). Its Kustomizations' paths are relative to it, and it is treated as this repository."),
 ];
 
-/// An option a rule takes: (rule code, key, default, minimum, description).
-pub struct RuleOption {
-    pub code: &'static str,
-    pub key: &'static str,
-    pub default: i64,
-    pub minimum: i64,
-    pub description: &'static str,
-}
-
-pub const RULE_OPTIONS: &[RuleOption] = &[RuleOption {
-    code: "CNPG102",
-    key: "safety-margin-days",
-    default: 0,
-    minimum: 0,
-    description:
-        "Extra days the bucket lifecycle must keep beyond retention plus the backup interval.",
-}];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeverityOverride {
     Set(Severity),
@@ -68,7 +50,8 @@ pub struct Config {
     pub fail_on: Option<Severity>,
     /// `Kind/name` of a Flux source → the repository directory its artifact holds.
     pub sources: BTreeMap<String, String>,
-    options: BTreeMap<(&'static str, &'static str), i64>,
+    /// Rule options set under `rules:`.
+    pub options: OptionValues,
 }
 
 /// A mistake in the configuration, located.
@@ -94,19 +77,13 @@ impl std::fmt::Display for ConfigError {
 }
 
 impl Config {
-    /// A rule option's value, or its default.
-    pub fn option(&self, code: &str, key: &str) -> i64 {
+    /// A rule option's value where the configuration sets it (the rule knows its default; see
+    /// [`crate::rules::Ctx::option`]).
+    pub fn option(&self, code: &str, key: &str) -> Option<i64> {
         self.options
             .iter()
             .find(|((c, k), _)| *c == code && *k == key)
             .map(|(_, v)| *v)
-            .or_else(|| {
-                RULE_OPTIONS
-                    .iter()
-                    .find(|o| o.code == code && o.key == key)
-                    .map(|o| o.default)
-            })
-            .unwrap_or(0)
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -208,15 +185,9 @@ impl Config {
                         let code = rule_code(k, &err)?;
                         for (opt_key, opt_val) in map_entries(val, code, &err)? {
                             let name = opt_key.as_str().unwrap_or("");
-                            let Some(opt) = RULE_OPTIONS
-                                .iter()
-                                .find(|o| o.code == code && o.key == name)
-                            else {
-                                let known: Vec<&str> = RULE_OPTIONS
-                                    .iter()
-                                    .filter(|o| o.code == code)
-                                    .map(|o| o.key)
-                                    .collect();
+                            let declared = rules::find(code).map_or(&[][..], |r| r.meta.options);
+                            let Some(opt) = declared.iter().find(|o| o.key == name) else {
+                                let known: Vec<&str> = declared.iter().map(|o| o.key).collect();
                                 let hint = if known.is_empty() {
                                     format!("{code} has no options")
                                 } else {
@@ -240,7 +211,7 @@ impl Config {
                                         ),
                                     )
                                 })?;
-                            config.options.insert((opt.code, opt.key), n);
+                            config.options.insert((code, opt.key), n);
                         }
                     }
                 }
@@ -261,7 +232,8 @@ impl Config {
                             ));
                         }
                         let dir = val.as_str().unwrap_or("");
-                        let normal = crate::index::paths::join("", dir).filter(|_| !dir.is_empty());
+                        let normal =
+                            crate::source::paths::join("", dir).filter(|_| !dir.is_empty());
                         let Some(dir) = normal else {
                             return Err(err(
                                 val.span,
@@ -444,10 +416,7 @@ pub fn schema() -> Value {
         for key in [r.meta.code, r.meta.name] {
             severity_props.insert(key.to_string(), json!({ "$ref": "#/definitions/severity" }));
         }
-        let opts: Vec<&RuleOption> = RULE_OPTIONS
-            .iter()
-            .filter(|o| o.code == r.meta.code)
-            .collect();
+        let opts: Vec<&RuleOption> = r.meta.options.iter().collect();
         let mut props = serde_json::Map::new();
         for o in &opts {
             props.insert(
@@ -537,7 +506,7 @@ mod tests {
         );
         assert_eq!(c.severity.get("CNPG201"), Some(&SeverityOverride::Off));
         assert_eq!(c.fail_on, Some(Severity::Error));
-        assert_eq!(c.option("CNPG102", "safety-margin-days"), 3);
+        assert_eq!(c.option("CNPG102", "safety-margin-days"), Some(3));
         assert!(c.exclude_set().is_match("archive/x/y.yaml"));
         assert!(c.per_file_ignore_sets()[0].0.is_match("apps/legacy/a.yaml"));
     }
@@ -559,7 +528,7 @@ mod tests {
         assert!(e.line >= 1);
         assert_eq!(
             parse("").unwrap().option("CNPG102", "safety-margin-days"),
-            0
+            None
         );
     }
 }

@@ -4,17 +4,16 @@
 //! [`model`] typed views, [`index`] the repository, run [`rules`], collect [`diagnostics`], and
 //! [`report`] them in one format.
 
-pub mod baseline;
 pub mod budget;
 pub mod cli;
 pub mod config;
 pub mod cron;
 pub mod diagnostics;
 pub mod discover;
-pub mod engine;
+pub mod escape;
 pub mod fsio;
+pub mod guard;
 pub mod index;
-pub mod infra;
 pub mod load;
 pub mod model;
 pub mod pipeline;
@@ -23,5 +22,4 @@ pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod source;
-pub mod suppress;
 pub mod yaml;

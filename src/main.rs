@@ -8,7 +8,7 @@ fn main() -> ExitCode {
         Err(panic) => {
             eprintln!(
                 "error: internal error: {}; please report this",
-                cnpg_lint::diagnostics::panic_message(panic.as_ref())
+                cnpg_lint::guard::panic_message(panic.as_ref())
             );
             ExitCode::from(2)
         }

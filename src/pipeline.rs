@@ -1,26 +1,20 @@
-//! The whole run, stage by stage: discover, load, index, rules. The CLI and the tests both
-//! call [`lint`]; reporters take its result.
+//! The whole run, stage by stage, in the order the README gives: discover, load, model,
+//! render, index, schema, rules, diagnostics. The CLI and the tests both call [`lint`], and get
+//! the same findings; reporters take its result.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, SeverityOverride};
+use crate::diagnostics::settle::{self, Ask, Summary};
 use crate::diagnostics::Diagnostic;
 use crate::discover::{self, IoProblem};
-use crate::engine;
 use crate::index::Index;
 use crate::load;
-use crate::report::Summary;
-use crate::rules::cnpg900_unused_suppression as unused_suppression;
-use crate::rules::RuleEntry;
-use crate::suppress;
-
-/// The rules that report what schema validation finds; validation runs when one of them does.
-const SCHEMA_RULES: [&str; 3] = [
-    crate::rules::cnpg002_schema_violation::META.code,
-    crate::rules::cnpg003_unknown_field::META.code,
-    crate::rules::cnpg004_removed_api_version::META.code,
-];
+use crate::model::repo::Repository;
+use crate::render;
+use crate::rules::{self, RuleEntry};
 
 pub struct LintOptions {
     /// The repository root: Flux paths are relative to it.
@@ -32,11 +26,34 @@ pub struct LintOptions {
     /// Keep only the metadata of rendered objects no rule reads further (workloads, services,
     /// RBAC): much less memory on large repositories. `cnpg-lint render` needs them whole.
     pub lean: bool,
+    /// Repository paths findings are reported for; empty: the whole repository.
+    pub scope: Vec<String>,
+    /// Fingerprints a baseline records (see [`crate::diagnostics::baseline`]): findings that
+    /// match are hidden and counted.
+    pub baseline: Option<BTreeSet<String>>,
+}
+
+impl LintOptions {
+    /// The whole repository at `root`, printed relative to it, on every core, lean.
+    pub fn new(root: PathBuf) -> LintOptions {
+        LintOptions {
+            cwd: root.clone(),
+            root,
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            max_file_bytes: load::DEFAULT_MAX_FILE_BYTES,
+            lean: true,
+            scope: Vec::new(),
+            baseline: None,
+        }
+    }
 }
 
 pub struct LintResult {
     pub index: Index,
+    /// What the report shows: in scope, not in the baseline (suppressed ones kept, marked).
     pub diagnostics: Vec<Diagnostic>,
+    /// In scope, but hidden by the baseline: with `diagnostics`, what a new baseline records.
+    pub baselined: Vec<Diagnostic>,
     pub internal_errors: Vec<String>,
     /// Files or directories that could not be read.
     pub problems: Vec<IoProblem>,
@@ -98,8 +115,8 @@ fn resident_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Runs `rules` with `config`'s file filters, severities and options, then applies inline
-/// suppressions (suppressed diagnostics are kept, marked).
+/// Runs `rules` with `config`'s file filters, severities and options, then settles what they
+/// found (see [`crate::diagnostics::settle`]): the result is what the user sees.
 pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintResult {
     let rules: Vec<&RuleEntry> = rules
         .iter()
@@ -124,15 +141,46 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
     // The source map holds every path from here on; the walk's copies go before rendering.
     drop(files);
     lap(&mut timings, "load");
-    let mut index = Index::build(opts.root.clone(), loaded, opts.lean, &config.sources);
+    let mut repo = Repository::from_loaded(opts.root.clone(), loaded);
+    lap(&mut timings, "model");
+    let rendered = render::stage::render(&mut repo, opts.lean, &config.sources);
+    lap(&mut timings, "render");
+    let mut index = Index::assemble(repo, rendered);
     lap(&mut timings, "index");
-    // Rendering happens while the index is built; report it as its own stage.
-    if let Some(last) = timings.stages.last_mut() {
-        last.time = last.time.saturating_sub(index.render_time);
+    let mut problems = incomplete(&mut index);
+    let schema = if rules.iter().any(|r| r.meta.needs_schemas) {
+        let (issues, mut failed) = crate::schema::check_all(&index);
+        problems.append(&mut failed);
+        issues
+    } else {
+        Vec::new()
+    };
+    lap(&mut timings, "schema");
+    let results = rules::engine::run(&index, &schema, &config.options, &rules);
+    lap(&mut timings, "rules");
+    let ran: Vec<&str> = rules.iter().map(|r| r.meta.code).collect();
+    let ask = Ask {
+        scope: &opts.scope,
+        baseline: opts.baseline.as_ref(),
+        cwd: &opts.cwd,
+    };
+    let settled = settle::settle(&index, results, &ran, config, &ask);
+    lap(&mut timings, "diagnostics");
+    LintResult {
+        notes: index.notes.clone(),
+        index,
+        diagnostics: settled.diagnostics,
+        baselined: settled.baselined,
+        internal_errors: settled.internal_errors,
+        problems,
+        summary: settled.summary,
+        timings,
     }
-    timings.add("render", index.render_time);
-    // What makes the run incomplete: files not read, budgets crossed, builds that failed
-    // inside this tool. The first two are also findings (CNPG005, CNPG007).
+}
+
+/// What makes the run incomplete: files not read, budgets crossed, builds that failed inside
+/// this tool. The first two are also findings (CNPG005, CNPG007).
+fn incomplete(index: &mut Index) -> Vec<IoProblem> {
     let mut problems = index.problems.clone();
     problems.extend(index.limits.iter().map(|l| {
         IoProblem {
@@ -148,54 +196,7 @@ pub fn lint(opts: &LintOptions, config: &Config, rules: &[&RuleEntry]) -> LintRe
     // A budget crossed in a kustomization several builds include is one problem.
     let mut seen = std::collections::HashSet::new();
     problems.retain(|p| seen.insert((p.path.clone(), p.message.clone())));
-    if rules.iter().any(|r| SCHEMA_RULES.contains(&r.meta.code)) {
-        let (issues, mut failed) = crate::schema::check_all(&index);
-        index.schema = issues;
-        problems.append(&mut failed);
-    }
-    lap(&mut timings, "schema");
-    let mut run = engine::run(&index, config, &rules, &opts.cwd);
-    let ran: Vec<&str> = rules.iter().map(|r| r.meta.code).collect();
-    let unused = suppress::apply(&index, &mut run.diagnostics, &ran);
-    if ran.contains(&unused_suppression::META.code) {
-        let (mut extra, mut errors) =
-            engine::resolve(&index, &unused_suppression::findings(unused), &opts.cwd);
-        run.diagnostics.append(&mut extra);
-        run.internal_errors.append(&mut errors);
-    }
-    apply_config(config, &mut run.diagnostics);
-    engine::group_copies(&mut run.diagnostics);
-    let summary = Summary {
-        files: index.sources.len(),
-        documents: index.document_count,
-        objects: index.instances.len(),
-        ..Summary::default()
-    };
-    lap(&mut timings, "rules");
-    LintResult {
-        notes: index.notes.clone(),
-        index,
-        diagnostics: run.diagnostics,
-        internal_errors: run.internal_errors,
-        problems,
-        summary,
-        timings,
-    }
-}
-
-/// Per-file ignores drop findings; severity overrides change them.
-fn apply_config(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
-    let per_file = config.per_file_ignore_sets();
-    diagnostics.retain(|d| {
-        !per_file
-            .iter()
-            .any(|(set, codes)| codes.contains(&d.code) && set.is_match(&d.at.repo_path))
-    });
-    for d in diagnostics.iter_mut() {
-        if let Some(SeverityOverride::Set(s)) = config.severity.get(d.code) {
-            d.severity = *s;
-        }
-    }
+    problems
 }
 
 /// The repository root for a linted path: the nearest directory up from it that holds `.git`,

@@ -233,7 +233,7 @@ fn readme_example_is_valid() {
     let example = &section[start..end];
     let config = cnpg_lint::config::Config::parse(Path::new("README.md"), example)
         .unwrap_or_else(|e| panic!("README example does not parse: {e}"));
-    assert_eq!(config.option("CNPG102", "safety-margin-days"), 7);
+    assert_eq!(config.option("CNPG102", "safety-margin-days"), Some(7));
     // And the editor schema accepts it.
     let loaded = cnpg_lint::yaml::load(0, example);
     let as_json = to_json(&loaded.docs[0].root);

@@ -8,8 +8,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use cnpg_lint::config::Config;
-use cnpg_lint::engine::Ctx;
 use cnpg_lint::index::Index;
+use cnpg_lint::rules::engine::Ctx;
 use cnpg_lint::rules::RULES;
 
 fn ks(name: &str, path: &str) -> String {
@@ -52,13 +52,13 @@ fn assert_clusters(index: &Index, roots: usize, clusters: usize) {
 }
 
 /// The findings of one rule as it reports them, before the engine merges duplicates.
-fn raw_findings(index: &Index, code: &str) -> Vec<cnpg_lint::diagnostics::Finding> {
+fn raw_findings(index: &Index, code: &str) -> Vec<cnpg_lint::rules::Finding> {
     let rule = RULES
         .iter()
         .find(|r| r.meta.code == code)
         .expect("rule exists");
     let config = Config::default();
-    let mut ctx = Ctx::new(index, &config, rule.meta);
+    let mut ctx = Ctx::new(index, &[], &config.options, rule.meta);
     (rule.check)(&mut ctx);
     ctx.into_findings()
 }

@@ -14,11 +14,9 @@ use cnpg_lint::report::Format;
 fn report(root: &Path, lean: bool) -> String {
     let result = lint(
         &LintOptions {
-            root: root.to_path_buf(),
-            cwd: root.to_path_buf(),
             jobs: 2,
-            max_file_bytes: cnpg_lint::load::DEFAULT_MAX_FILE_BYTES,
             lean,
+            ..LintOptions::new(root.to_path_buf())
         },
         &config_of(root),
         &common::all_rules(),

@@ -180,7 +180,7 @@ fn patches_are_fragments_not_objects() {
     let objects = index
         .docs
         .iter()
-        .filter(|d| d.role == cnpg_lint::index::Role::Object && d.index != usize::MAX)
+        .filter(|d| d.role == cnpg_lint::model::Role::Object && d.index != usize::MAX)
         .count();
     // Source documents: the Flux Kustomization and the ConfigMap; the patch is a fragment.
     assert_eq!(objects, 2);

@@ -8,9 +8,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use cnpg_lint::index::paths;
 use cnpg_lint::report::Format;
 use cnpg_lint::rules::{self, RULES};
+use cnpg_lint::source::paths;
 
 fn lintable_files(dir: &Path, base: &Path, out: &mut BTreeSet<String>) {
     for entry in std::fs::read_dir(dir).expect("read fixture dir") {

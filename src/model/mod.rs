@@ -1,10 +1,14 @@
 //! Stage 3: typed, read-only views over loaded documents.
 
 pub mod cnpg;
+pub mod doc;
 pub mod flux;
+pub mod infra;
 pub mod object;
 pub mod quantity;
+pub mod repo;
 pub mod value;
 
+pub use doc::{Doc, DocId, Role};
 pub use object::{marked, Header, Kind, NameVal};
 pub use value::Val;

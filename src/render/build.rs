@@ -6,16 +6,17 @@
 use std::collections::HashSet;
 
 use super::generate::{self, Behavior};
+use super::ownership::Tree;
+use super::ownership::{files_below, topmost_kustomization_dir};
 use super::patch;
 use super::select::Selector;
 use super::transform::{self, ImageRule};
 use super::{embedded_docs, Env, Problem, RObject};
-use crate::index::ownership::Tree;
-use crate::index::ownership::{files_below, topmost_kustomization_dir};
-use crate::index::{paths, Role};
 use crate::model::flux::{classify_resource, ResourceRef};
 use crate::model::value::text;
+use crate::model::Role;
 use crate::model::Val;
+use crate::source::paths;
 use crate::source::{FileId, Span};
 use crate::yaml::Node;
 

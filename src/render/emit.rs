@@ -181,7 +181,7 @@ fn scalar(s: &Scalar, indent: usize) -> String {
             if t.contains('\n')
                 && !t
                     .chars()
-                    .any(|c| c != '\n' && c != '\t' && crate::report::needs_escape(c)) =>
+                    .any(|c| c != '\n' && c != '\t' && crate::escape::needs_escape(c)) =>
         {
             let pad = " ".repeat(indent + 2);
             let chomp = if t.ends_with('\n') { "" } else { "-" };
@@ -211,7 +211,7 @@ fn plain_ok(t: &str) -> bool {
         && !t.contains(": ")
         && !t.contains(" #")
         && !t.ends_with(':')
-        && !t.chars().any(crate::report::needs_escape)
+        && !t.chars().any(crate::escape::needs_escape)
         || t == "-"
 }
 
@@ -227,7 +227,7 @@ fn quote(t: &str) -> String {
             '\r' => out.push_str("\\r"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
             // Nothing that moves a terminal's cursor or reorders text is printed raw.
-            c if crate::report::needs_escape(c) => {
+            c if crate::escape::needs_escape(c) => {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
             c => out.push(c),
@@ -281,7 +281,7 @@ mod tests {
             let out = Emitter { origins: None }.document(&a);
             assert!(
                 !out.chars()
-                    .any(|c| c != '\n' && crate::report::needs_escape(c)),
+                    .any(|c| c != '\n' && crate::escape::needs_escape(c)),
                 "{out:?}"
             );
             round_trip(text);

@@ -9,12 +9,13 @@ use rayon::prelude::*;
 use super::build::{Builder, Overlay};
 use super::envsubst::{self, Outcome};
 use super::generate::base64_decode;
+use super::ownership::Tree;
 use super::{Env, Problem, RObject, Substitution};
-use crate::index::ownership::Tree;
-use crate::index::{paths, Doc, DocId, Role};
 use crate::model::flux::FluxKustomization;
 use crate::model::value::text;
+use crate::model::{Doc, DocId, Role};
 use crate::model::{Header, Kind, Val};
+use crate::source::paths;
 use crate::source::Span;
 use crate::yaml::{self, Kind as NodeKind, Node, Scalar, Style, Tag};
 
@@ -85,7 +86,7 @@ fn guarded_build(
                 },
                 format!(
                     "internal error while rendering this directory ({}); please report it",
-                    crate::diagnostics::panic_message(panic.as_ref())
+                    crate::guard::panic_message(panic.as_ref())
                 ),
             ));
             Vec::new()
@@ -398,7 +399,7 @@ fn build_one(
 }
 
 /// Builds each kustomize directory that nothing else builds (see
-/// [`crate::index::ownership::standalone_dirs`]) as `kustomize build` would: no Flux overlay, no
+/// [`super::ownership::standalone_dirs`]) as `kustomize build` would: no Flux overlay, no
 /// substitution. A directory whose build yields nothing keeps its files as they are.
 pub fn render_standalone(
     tree: &Tree<'_>,

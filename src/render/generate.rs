@@ -210,7 +210,7 @@ fn read(confined: &Confined, dir: &str, rel: &str) -> Result<Vec<u8>, (String, P
             ProblemKind::Fails,
         )
     };
-    let target = crate::index::paths::join(dir, rel).ok_or_else(refused)?;
+    let target = crate::source::paths::join(dir, rel).ok_or_else(refused)?;
     confined.read(&target, MAX_FILE).map_err(|e| match e {
         ReadError::Outside => refused(),
         ReadError::Io(e) => (

@@ -8,7 +8,7 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use crate::index::{Doc, DocId, Role};
+use crate::model::{Doc, DocId, Role};
 use crate::source::SourceMap;
 use crate::yaml::{self, Kind, Node};
 

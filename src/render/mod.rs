@@ -11,12 +11,14 @@ pub mod flux;
 pub mod generate;
 pub mod handover;
 pub mod lean;
+pub mod ownership;
 pub mod patch;
 pub mod replace;
 pub mod select;
+pub mod stage;
 pub mod transform;
 
-use crate::index::{Doc, DocId};
+use crate::model::{Doc, DocId};
 use crate::source::{FileId, SourceMap, Span};
 use crate::yaml::{self, Kind, Node};
 

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{inert, Report};
-use crate::diagnostics::Severity;
+use crate::rules::Severity;
 
 /// Escaping for the message part: every control character is made visible first (a raw line
 /// break would end the command, and the next line could be a command of its own), then `%`.

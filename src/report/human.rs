@@ -13,7 +13,8 @@ use miette::{
 use std::collections::HashMap;
 
 use super::{inert, needs_escape, Report, Style};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::Diagnostic;
+use crate::rules::Severity;
 use crate::source::{FileId, SourceFile, Span};
 
 pub fn write(report: &Report<'_>, style: &Style, out: &mut dyn Write) -> io::Result<()> {

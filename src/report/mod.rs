@@ -9,41 +9,11 @@ pub mod sarif;
 
 use std::io::{self, Write};
 
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::settle::Summary;
+use crate::diagnostics::Diagnostic;
+pub use crate::escape::inert;
+use crate::escape::needs_escape;
 use crate::source::SourceMap;
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub files: usize,
-    pub documents: usize,
-    pub objects: usize,
-    pub errors: usize,
-    pub warnings: usize,
-    pub infos: usize,
-    /// Hidden by inline suppressions (kept, marked, in SARIF).
-    pub suppressed: usize,
-    /// Hidden because the baseline records them.
-    pub baselined: usize,
-    /// Baseline entries that no longer match a finding.
-    pub stale_baseline: usize,
-}
-
-impl Summary {
-    /// Counts what is shown, by severity, and what is suppressed.
-    pub fn count(&mut self, diagnostics: &[Diagnostic]) {
-        for d in diagnostics {
-            if d.suppression.is_some() {
-                self.suppressed += 1;
-                continue;
-            }
-            match d.severity {
-                Severity::Error => self.errors += 1,
-                Severity::Warning => self.warnings += 1,
-                Severity::Info => self.infos += 1,
-            }
-        }
-    }
-}
 
 /// Everything a reporter prints. `diagnostics` includes suppressed ones, which only SARIF
 /// shows.
@@ -93,37 +63,6 @@ pub enum Format {
 pub struct Style {
     pub color: bool,
     pub width: usize,
-}
-
-/// Text from the repository made safe to print: control characters, line and paragraph
-/// separators and bidirectional overrides become visible escapes (`\n`, `\u{1b}`), so that an
-/// object name cannot start a new line read as a GitHub workflow command (`::error ...`), move
-/// the terminal's cursor, or reorder what a reviewer sees. Everything else is kept as it is.
-pub fn inert(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(needs_escape) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// Characters that change how text is laid out or read rather than what it says.
-pub fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
-        )
 }
 
 /// Pretty JSON in which the characters [`inert`] escapes are `\u` escapes too: serde escapes

@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use super::Report;
-use crate::cli::strip_front_matter;
-use crate::diagnostics::{Diagnostic, Position, Severity};
+use crate::diagnostics::{Diagnostic, Position};
+use crate::rules::Severity;
 use crate::rules::{RuleEntry, RULES};
 
 pub const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
@@ -18,29 +18,6 @@ fn level(s: Severity) -> &'static str {
         Severity::Warning => "warning",
         Severity::Info => "note",
     }
-}
-
-/// Rules about who may access what (Workload Identity, secrets, authentication).
-fn is_security(code: &str) -> bool {
-    code.starts_with("CNPG3") || code.starts_with("CNPG5")
-}
-
-fn tags(code: &str) -> Vec<&'static str> {
-    let area = match code.get(4..5) {
-        Some("0") => "yaml",
-        Some("1") => "backup",
-        Some("2") => "cluster",
-        Some("3") => "workload-identity",
-        Some("4") => "flux",
-        Some("5") => "security",
-        _ => "suppression",
-    };
-    let mut t = vec!["cloudnative-pg", area];
-    if is_security(code) {
-        t.push("security");
-    }
-    t.dedup();
-    t
 }
 
 /// The first paragraph of a section of a rule doc.
@@ -64,9 +41,9 @@ pub fn help_uri(rule: &RuleEntry) -> String {
 }
 
 fn rule_descriptor(rule: &RuleEntry) -> Value {
-    let doc = strip_front_matter(rule.doc);
-    let mut properties = json!({ "tags": tags(rule.meta.code), "precision": "high" });
-    if is_security(rule.meta.code) {
+    let doc = rule.page();
+    let mut properties = json!({ "tags": rule.meta.category.tags(), "precision": "high" });
+    if rule.meta.category.is_security() {
         let score = match rule.meta.severity {
             Severity::Error => "7.5",
             Severity::Warning => "5.0",

@@ -1,7 +1,7 @@
 //! CNPG001: YAML that Kubernetes tooling cannot read, in a file that matters to it.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 
 pub const META: RuleMeta = RuleMeta {
     code: "CNPG001",
@@ -9,6 +9,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A manifest that Flux applies, or that declares a Kubernetes object, is not valid YAML.",
     on_by_default: true,
+    category: Category::Yaml,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -2,8 +2,8 @@
 //! Validation itself is a pipeline stage ([`crate::schema`]); this rule reports its share.
 
 use super::support;
-use crate::diagnostics::{RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::schema::Category;
 
 pub const META: RuleMeta = RuleMeta {
@@ -12,6 +12,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "An object breaks its CRD's schema: a wrong type, an enum or pattern mismatch, a missing required field, a value out of range, or a failed CEL rule.",
     on_by_default: true,
+    category: crate::rules::Category::Yaml,
+    needs_schemas: true,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -1,9 +1,9 @@
 //! CNPG005: files cnpg-lint did not read, so nothing in them was checked. Reported as findings
 //! (and not only on standard error) so that CI annotations and code scanning show them.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
+use crate::rules::{Loc, Category, RuleMeta, Severity};
 use crate::discover::IoProblem;
-use crate::engine::Ctx;
+use crate::rules::engine::Ctx;
 use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
@@ -12,6 +12,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A file was not read: it cannot be read, is not a regular file, is over the size limit, or is a symlink that leaves the repository.",
     on_by_default: true,
+    category: Category::Yaml,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -1,7 +1,7 @@
 //! CNPG006: Terraform that cnpg-lint cannot parse, so its buckets and IAM bindings are unknown.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 
 pub const META: RuleMeta = RuleMeta {
     code: "CNPG006",
@@ -9,6 +9,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A Terraform file does not parse; the buckets and IAM bindings it declares are not checked.",
     on_by_default: true,
+    category: Category::Yaml,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

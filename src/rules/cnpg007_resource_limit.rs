@@ -1,8 +1,8 @@
 //! CNPG007: where the repository crossed one of the run's budgets (see `crate::budget`), so that
 //! a small hostile input ends in a located error instead of exhausting the CI runner.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 
 pub const META: RuleMeta = RuleMeta {
     code: "CNPG007",
@@ -10,6 +10,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "The repository crosses one of cnpg-lint's resource budgets here; what lies beyond is not linted.",
     on_by_default: true,
+    category: Category::Yaml,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

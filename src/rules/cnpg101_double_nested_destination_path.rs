@@ -9,8 +9,8 @@
 use std::collections::BTreeSet;
 
 use super::support::{self, Location, Method, Purpose, ServerName, Target};
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::index::InstId;
 use crate::model::{Kind, Val};
 
@@ -20,6 +20,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A barman destinationPath ends in the serverName, so data lands in <path>/<name>/<name>/.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[],
 };
 
 /// A target whose destinationPath ends in its serverName: (written path, serverName, parent).

@@ -2,13 +2,23 @@
 
 use super::support::{self, Method};
 use crate::cron;
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
-use crate::index::{DocId, Index, InstId};
-use crate::infra::bucket_of;
+use crate::rules::{Category, Loc, RuleMeta, RuleOption, Severity};
+use crate::rules::engine::Ctx;
+use crate::index::{Index, InstId};
+use crate::model::DocId;
+use crate::model::infra::bucket_of;
 use crate::model::cnpg::{retention_days, At, BackupLike, Cluster, ObjectStore, BARMAN_PLUGIN};
 use crate::model::{Kind, Val};
 use crate::yaml::Node;
+
+/// Extra days the lifecycle must keep, for users who want slack beyond the strict minimum.
+pub const SAFETY_MARGIN_DAYS: RuleOption = RuleOption {
+    key: "safety-margin-days",
+    default: 0,
+    minimum: 0,
+    description:
+        "Extra days the bucket lifecycle must keep beyond retention plus the backup interval.",
+};
 
 pub const META: RuleMeta = RuleMeta {
     code: "CNPG102",
@@ -16,6 +26,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A bucket lifecycle rule deletes backups before barman's retention window plus one backup interval.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[SAFETY_MARGIN_DAYS],
 };
 
 const DAY: u64 = 86_400;
@@ -52,7 +65,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 continue;
             };
             let interval = backup_interval(index, inst, cluster_name, t.method);
-            let margin = u64::try_from(ctx.option("safety-margin-days")).unwrap_or(0);
+            let margin = u64::try_from(ctx.option(&SAFETY_MARGIN_DAYS)).unwrap_or(0);
             let needed = days
                 .saturating_add(margin)
                 .saturating_mul(DAY)

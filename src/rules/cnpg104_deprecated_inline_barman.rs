@@ -1,7 +1,7 @@
 //! CNPG104: in-tree Barman Cloud (`barmanObjectStore`), deprecated in favour of the plugin.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::Cluster;
 use crate::model::Kind;
 
@@ -11,6 +11,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "In-tree barmanObjectStore is deprecated; CNPG 1.30 announces its removal in 1.31.0.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[],
 };
 
 const WHY: &str = "in-tree Barman Cloud support is deprecated since CNPG 1.26, and the 1.30 \

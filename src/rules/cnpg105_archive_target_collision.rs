@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::support::{self, Location, Target};
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::index::{Index, InstId};
 use crate::model::cnpg::Cluster;
 use crate::model::{Kind, Val};
@@ -16,6 +16,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "Two clusters archive to the same <destinationPath>/<serverName>, or a cluster archives into its own recovery source.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[],
 };
 
 const SKIP_CHECK: &str = "cnpg.io/skipEmptyWalArchiveCheck";

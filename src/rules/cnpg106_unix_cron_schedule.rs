@@ -1,8 +1,8 @@
 //! CNPG106: a 5-field (Unix) cron schedule, which CNPG reads seconds first.
 
 use crate::cron::{self, Form};
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::BackupLike;
 use crate::model::{Kind, Val};
 
@@ -12,6 +12,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A ScheduledBackup schedule has 5 fields; CNPG reads them seconds first, so it fires far more often.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -1,7 +1,7 @@
 //! CNPG107: a ScheduledBackup or Backup whose method its Cluster cannot serve.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::{BackupLike, Cluster};
 use crate::model::{Kind, Val};
 use crate::yaml::Node;
@@ -12,6 +12,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A ScheduledBackup or Backup uses a method its Cluster is not configured for; every backup fails.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {
@@ -92,7 +95,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
 
 /// What is wrong with `method` for this Cluster, if anything.
 fn mismatch(
-    cluster_doc: &crate::index::Doc,
+    cluster_doc: &crate::model::Doc,
     method: &str,
     defaulted: bool,
     what: &str,

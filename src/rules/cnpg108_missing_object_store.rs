@@ -1,7 +1,7 @@
 //! CNPG108: a barman-cloud plugin entry whose ObjectStore does not exist.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::{Cluster, Plugin};
 use crate::model::{Kind, Val};
 
@@ -11,6 +11,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A barman-cloud plugin entry names no ObjectStore in the Cluster's namespace, or none at all.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -1,7 +1,7 @@
 //! CNPG109: the barman-cloud plugin in spec.plugins without isWALArchiver: true.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::Cluster;
 use crate::model::Kind;
 
@@ -11,6 +11,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "The barman-cloud plugin is enabled without isWALArchiver: true.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

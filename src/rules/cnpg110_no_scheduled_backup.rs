@@ -1,7 +1,7 @@
 //! CNPG110: a cluster archives WAL, but nothing takes base backups of it.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::index::InstId;
 use crate::model::cnpg::Cluster;
 use crate::model::{Kind, NameVal};
@@ -12,6 +12,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A Cluster archives WAL, but no ScheduledBackup takes base backups of it.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -1,7 +1,7 @@
 //! CNPG111: a ScheduledBackup, Backup, Pooler or Database that names no Cluster.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::ClusterRef;
 use crate::model::{Kind, Val};
 
@@ -11,6 +11,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A ScheduledBackup, Backup, Pooler or Database names a Cluster that is not deployed beside it.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

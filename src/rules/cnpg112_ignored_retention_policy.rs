@@ -2,8 +2,8 @@
 //! ObjectStore has none.
 
 use super::support::{self, Method};
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::{Cluster, ObjectStore};
 use crate::model::Kind;
 
@@ -13,6 +13,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "spec.backup.retentionPolicy on a plugin-archived Cluster is ignored, and its ObjectStore has none.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::support::{self, Location, Method, ServerName};
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::index::InstId;
 use crate::model::Kind;
 
@@ -15,6 +15,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A recovery or replica source points where no cluster archives, while a cluster archives next to it.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

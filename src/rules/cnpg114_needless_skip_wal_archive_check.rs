@@ -1,8 +1,8 @@
 //! CNPG114: `cnpg.io/skipEmptyWalArchiveCheck: enabled` where nothing recovers from the archive.
 
 use super::support::{self, Purpose, Target};
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::Kind;
 
 pub const META: RuleMeta = RuleMeta {
@@ -11,6 +11,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "skipEmptyWalArchiveCheck is enabled on a Cluster that does not recover from its own archive.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub const ANNOTATION: &str = "cnpg.io/skipEmptyWalArchiveCheck";

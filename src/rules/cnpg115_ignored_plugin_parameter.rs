@@ -1,7 +1,7 @@
 //! CNPG115: barman-cloud plugin parameters the plugin never reads.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::{Cluster, Plugin, BARMAN_PLUGIN};
 use crate::model::Kind;
 use crate::yaml::Node;
@@ -12,6 +12,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A barman-cloud plugin parameter that the plugin never reads.",
     on_by_default: true,
+    category: Category::Backup,
+    needs_schemas: false,
+    options: &[],
 };
 
 const READ: [&str; 2] = ["barmanObjectName", "serverName"];

@@ -1,7 +1,7 @@
 //! CNPG201: more than one bootstrap method.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::Cluster;
 use crate::model::Kind;
 
@@ -11,6 +11,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "spec.bootstrap sets more than one of initdb, recovery and pg_basebackup.",
     on_by_default: true,
+    category: Category::Cluster,
+    needs_schemas: false,
+    options: &[],
 };
 
 const METHODS: [&str; 3] = ["initdb", "recovery", "pg_basebackup"];

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use super::support;
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::Cluster;
 use crate::model::value::text;
 use crate::model::{Kind, Val};
@@ -16,6 +16,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A recovery, pg_basebackup or replica source is not in externalClusters, or an entry is duplicated or empty.",
     on_by_default: true,
+    category: Category::Cluster,
+    needs_schemas: false,
+    options: &[],
 };
 
 const SOURCES: [(&[&str], &str); 3] = [

@@ -1,7 +1,7 @@
 //! CNPG203: `postgresql.parameters` sets a parameter CNPG manages or blocks.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::Cluster;
 use crate::model::value::text;
 use crate::model::{Kind, Val};
@@ -12,6 +12,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "postgresql.parameters sets a parameter that CNPG manages itself or does not allow.",
     on_by_default: true,
+    category: Category::Cluster,
+    needs_schemas: false,
+    options: &[],
 };
 
 /// `FixedConfigurationParameters` of CNPG 1.30.0 (pkg/postgres/configuration.go), the ones the

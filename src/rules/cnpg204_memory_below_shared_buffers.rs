@@ -1,8 +1,8 @@
 //! CNPG204: resource requests the Cluster webhook rejects: memory below `shared_buffers`, and
 //! any request above its limit.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::Cluster;
 use crate::model::quantity::{k8s_quantity, pg_size, show_bytes};
 use crate::model::value::known_text;
@@ -15,6 +15,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "The memory request is below shared_buffers, or a resource request is above its limit.",
     on_by_default: true,
+    category: Category::Cluster,
+    needs_schemas: false,
+    options: &[],
 };
 
 /// A known, parseable quantity under `spec.resources.<section>.<name>`.

@@ -1,7 +1,7 @@
 //! CNPG205: operand images that are not pinned to a PostgreSQL version.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::{Kind, Val};
 
 pub const META: RuleMeta = RuleMeta {
@@ -10,6 +10,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A Cluster image is :latest, untagged, or tagged without a PostgreSQL major.minor version.",
     on_by_default: true,
+    category: Category::Cluster,
+    needs_schemas: false,
+    options: &[],
 };
 
 /// The tag and digest of an image reference (`registry:port/repo:tag@digest`).

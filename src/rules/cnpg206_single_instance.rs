@@ -1,7 +1,7 @@
 //! CNPG206: a Cluster with one instance has no failover.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::Kind;
 
 
@@ -12,6 +12,9 @@ pub const META: RuleMeta = RuleMeta {
     summary: "A Cluster with instances: 1 has no standby to fail over to (off by default).",
     // Off by default: `instances: 1` is written on purpose, and a finding only restates it.
     on_by_default: false,
+    category: Category::Cluster,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -1,7 +1,7 @@
 //! CNPG207: WAL sizes the webhook rejects.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::{At, Cluster};
 use crate::model::quantity::{k8s_quantity, pg_size};
 use crate::model::value::known_text;
@@ -14,6 +14,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "min_wal_size is not below max_wal_size, or a WAL size does not fit walStorage.",
     on_by_default: true,
+    category: Category::Cluster,
+    needs_schemas: false,
+    options: &[],
 };
 
 const MIN_DEFAULT: &str = "80MB";

@@ -1,8 +1,8 @@
 //! CNPG208: CNPG syntax that Flux post-build substitution eats: `${podselector:…}` in pg_hba,
 //! `${image_root}` in extension env, and `$$` dollar quoting in SQL.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::index::Index;
 use crate::model::Kind;
 use crate::render::flux::SUBSTITUTE_ANNOTATION;
@@ -14,6 +14,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "CNPG's ${…} or $$ syntax in an object that Flux post-build substitution rewrites.",
     on_by_default: true,
+    category: Category::Cluster,
+    needs_schemas: false,
+    options: &[],
 };
 
 /// Whether the text has `${<name>` that Flux would substitute: preceded by an even number of

@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
-use crate::index::{DocId, InstId};
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
+use crate::index::InstId;
+use crate::model::DocId;
 use crate::model::cnpg::Cluster;
 use crate::model::value::{known_text, text};
 use crate::model::{Kind, Val};
@@ -18,6 +19,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A Cluster, Pooler or Database that a CNPG admission webhook rejects.",
     on_by_default: true,
+    category: Category::Cluster,
+    needs_schemas: false,
+    options: &[],
 };
 
 /// PgBouncer parameters the Pooler webhook allows (`AllowedPgbouncerGenericConfigurationParameters`,

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
-use crate::index::{paths, Index, InstId};
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::source::paths;
+use crate::rules::engine::Ctx;
+use crate::index::{Index, InstId};
 use crate::model::cnpg::ClusterRef;
 use crate::model::value::text;
 use crate::model::{Kind, Val};
@@ -16,6 +17,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A Database CR with databaseReclaimPolicy: delete, or two Database CRs for the same database.",
     on_by_default: true,
+    category: Category::Cluster,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

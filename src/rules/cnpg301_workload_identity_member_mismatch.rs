@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::support;
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::index::InstId;
 use crate::model::cnpg::{Cluster, GKE_SA_ANNOTATION};
 use crate::model::{Kind, Val};
@@ -16,6 +16,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "The Workload Identity binding of a Cluster's Google service account names the wrong Kubernetes service account.",
     on_by_default: true,
+    category: Category::WorkloadIdentity,
+    needs_schemas: false,
+    options: &[],
 };
 
 /// A cluster that uses GKE Workload Identity through a Google service account.
@@ -34,7 +37,7 @@ fn service_account_annotation<'a>(
     cluster: InstId,
     namespace: &str,
     name: &str,
-) -> Option<(crate::index::DocId, &'a crate::yaml::Node)> {
+) -> Option<(crate::model::DocId, &'a crate::yaml::Node)> {
     index
         .find(Kind::ServiceAccount, namespace, name, cluster)
         .into_iter()

@@ -1,8 +1,8 @@
 //! CNPG302: GKE Workload Identity without a Google service account to impersonate.
 
 use super::support::{self, Method};
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::{Cluster, GKE_SA_ANNOTATION};
 use crate::model::Kind;
 
@@ -12,6 +12,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "gkeEnvironment: true, but the Cluster's service account has no iam.gke.io/gcp-service-account annotation.",
     on_by_default: true,
+    category: Category::WorkloadIdentity,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

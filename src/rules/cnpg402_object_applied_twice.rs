@@ -3,9 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher;
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
-use crate::index::{DocId, Index, InstId};
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
+use crate::index::{Index, InstId};
+use crate::model::DocId;
 use crate::model::flux::FluxKustomization;
 use crate::model::NameVal;
 
@@ -15,6 +16,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "The same object is applied by two Flux Kustomizations and flaps between them.",
     on_by_default: true,
+    category: Category::Flux,
+    needs_schemas: false,
+    options: &[],
 };
 
 /// (API group, kind, namespace, name).
@@ -165,12 +169,12 @@ fn outer_of(index: &Index, owners: &[DocId], objects: &[Shared]) -> Option<(DocI
         let Some(d) = dir.as_deref() else { continue };
         for (o, od) in &paths {
             let Some(od) = od.as_deref() else { continue };
-            if o == k || od == d || !crate::index::paths::is_within(od, d) {
+            if o == k || od == d || !crate::source::paths::is_within(od, d) {
                 continue;
             }
             let inside = objects.iter().all(|obj| {
                 obj.copies.iter().all(|&(doc, _)| {
-                    file_of(doc).is_some_and(|f| crate::index::paths::is_within(f, od))
+                    file_of(doc).is_some_and(|f| crate::source::paths::is_within(f, od))
                 })
             });
             if inside {
@@ -281,7 +285,7 @@ fn ks_dir(index: &Index, ks: DocId) -> Option<String> {
     let d = index.doc(ks)?;
     let view = FluxKustomization(&d.root);
     let base = index.ownership.source_root(&view)?;
-    crate::index::paths::join(base, view.path()?.value.known()?)
+    crate::source::paths::join(base, view.path()?.value.known()?)
 }
 
 /// Whether no directory from the outer Kustomization's path down to (not including) the inner
@@ -304,7 +308,7 @@ fn generated_between(index: &Index, outer: DocId, inner: DocId) -> bool {
         if dir.is_empty() {
             return false;
         }
-        dir = crate::index::paths::parent(&dir).to_string();
+        dir = crate::source::paths::parent(&dir).to_string();
         if has_kustomization(&dir) {
             return false;
         }

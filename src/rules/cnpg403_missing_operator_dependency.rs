@@ -1,8 +1,8 @@
 //! CNPG403: a Flux Kustomization applies CloudNativePG objects without waiting for the
 //! operator.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::flux::FluxKustomization;
 use crate::model::object::{BARMAN_GROUP, CNPG_GROUP};
 use crate::render::flux::Status;
@@ -14,11 +14,14 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A Flux Kustomization applies CloudNativePG objects but has no dependsOn and does not install the operator.",
     on_by_default: true,
+    category: Category::Flux,
+    needs_schemas: false,
+    options: &[],
 };
 
 /// Whether a document installs the CloudNativePG operator or the barman-cloud plugin: their
 /// CRDs, or a HelmRelease of their charts.
-fn installs_operator(doc: &crate::index::Doc) -> bool {
+fn installs_operator(doc: &crate::model::Doc) -> bool {
     let Some(h) = &doc.header else { return false };
     let named = |n: Option<&Node>| {
         n.and_then(Node::as_str).is_some_and(|s| {
@@ -44,7 +47,7 @@ fn installs_operator(doc: &crate::index::Doc) -> bool {
     }
 }
 
-fn is_cnpg_object(doc: &crate::index::Doc) -> bool {
+fn is_cnpg_object(doc: &crate::model::Doc) -> bool {
     doc.header
         .as_ref()
         .is_some_and(|h| h.group == CNPG_GROUP || h.group == BARMAN_GROUP)
@@ -68,7 +71,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         if ks_doc.root.at(&["spec", "dependsOn"]).is_some_and(|d| !d.is_null()) || ks.depends_on().next().is_some() {
             continue;
         }
-        let objects: Vec<&crate::index::Doc> = b.objects.iter().filter_map(|&d| index.doc(d)).collect();
+        let objects: Vec<&crate::model::Doc> = b.objects.iter().filter_map(|&d| index.doc(d)).collect();
         if objects.iter().any(|d| installs_operator(d)) {
             continue;
         }

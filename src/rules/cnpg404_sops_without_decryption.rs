@@ -1,7 +1,7 @@
 //! CNPG404: SOPS-encrypted manifests under a Flux Kustomization that cannot decrypt them.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::flux::FluxKustomization;
 use crate::yaml::Node;
 
@@ -11,6 +11,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A Flux Kustomization applies SOPS-encrypted manifests but has no spec.decryption.",
     on_by_default: true,
+    category: Category::Flux,
+    needs_schemas: false,
+    options: &[],
 };
 
 const DECRYPT: &str = "kustomize.toolkit.fluxcd.io/decrypt";

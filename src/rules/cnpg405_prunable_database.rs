@@ -1,7 +1,7 @@
 //! CNPG405: a Cluster that Flux deletes when its manifest disappears.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::Kind;
 use crate::yaml::Node;
 
@@ -11,6 +11,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A Cluster is applied with prune: true and is not protected from pruning.",
     on_by_default: true,
+    category: Category::Flux,
+    needs_schemas: false,
+    options: &[],
 };
 
 /// Label or annotation values that keep Flux from deleting an object (kustomize-controller).

@@ -3,9 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
-use crate::index::{paths, DocId, InstId, Role};
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::source::paths;
+use crate::rules::engine::Ctx;
+use crate::index::InstId;
+use crate::model::{DocId, Role};
 use crate::model::flux::{classify_resource, FluxKustomization, Kustomize, ResourceRef};
 use crate::model::{Kind, NameVal, Val};
 
@@ -15,6 +17,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A kustomize resource, Flux spec.path or dependsOn points at nothing, or dependsOn forms a cycle.",
     on_by_default: true,
+    category: Category::Flux,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

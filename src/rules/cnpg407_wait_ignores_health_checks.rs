@@ -1,8 +1,8 @@
 //! CNPG407: `wait: true` makes Flux ignore `healthChecks`, which drops a gate only when a check
 //! names an object the Kustomization does not apply itself.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::index::Index;
 use crate::model::{Kind, NameVal};
 use crate::render::flux::Status;
@@ -14,6 +14,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A Flux Kustomization sets wait: true, which ignores healthChecks, and a check names an object it does not apply.",
     on_by_default: true,
+    category: Category::Flux,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::source::FileId;
 
 pub const META: RuleMeta = RuleMeta {
@@ -15,6 +15,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Info,
     summary: "A manifest that no deployed Flux Kustomization applies, so no rule checks it (off by default).",
     on_by_default: false,
+    category: Category::Flux,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -1,8 +1,8 @@
 //! CNPG501: a Secret committed with readable values.
 
 use super::support;
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::cnpg::DataObject;
 use crate::model::value::has_placeholder;
 use crate::model::Kind;
@@ -14,6 +14,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A Secret has data or stringData values that are neither SOPS-encrypted nor generated.",
     on_by_default: true,
+    category: Category::Security,
+    needs_schemas: false,
+    options: &[],
 };
 
 /// The readable text of an entry: the `stringData` value, or the decoded `data` value. `None`

@@ -1,8 +1,8 @@
 //! CNPG502: pg_hba lines that let clients in without a password, or with a weak one from
 //! anywhere.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::Kind;
 use crate::yaml::Node;
 
@@ -12,6 +12,9 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A pg_hba line uses trust, cleartext password, or a weak method for any address.",
     on_by_default: true,
+    category: Category::Security,
+    needs_schemas: false,
+    options: &[],
 };
 
 const METHODS: &[&str] = &[

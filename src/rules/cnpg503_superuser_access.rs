@@ -1,7 +1,7 @@
 //! CNPG503: the postgres superuser can log in over the network.
 
-use crate::diagnostics::{Loc, RuleMeta, Severity};
-use crate::engine::Ctx;
+use crate::rules::{Loc, Category, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 use crate::model::Kind;
 
 pub const META: RuleMeta = RuleMeta {
@@ -12,6 +12,9 @@ pub const META: RuleMeta = RuleMeta {
     // Off by default: `enableSuperuserAccess: true` is written on purpose, and a finding only
     // restates it.
     on_by_default: false,
+    category: Category::Security,
+    needs_schemas: false,
+    options: &[],
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

@@ -1,9 +1,8 @@
 //! CNPG900: a suppression that suppresses nothing. Judged after every other rule has run, so
 //! the engine hands this rule the suppressions that matched no finding.
 
-use crate::diagnostics::{Finding, RuleMeta, Severity};
-use crate::engine::Ctx;
-use crate::suppress::Unused;
+use crate::rules::{Category, Finding, Loc, RuleMeta, Severity};
+use crate::rules::engine::Ctx;
 
 pub const META: RuleMeta = RuleMeta {
     code: "CNPG900",
@@ -11,7 +10,18 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A cnpg-lint suppression comment or annotation suppresses nothing.",
     on_by_default: true,
+    category: Category::Suppression,
+    needs_schemas: false,
+    options: &[],
 };
+
+/// An unused or unknown suppression, as the diagnostics stage finds it once suppressions are
+/// applied (see `diagnostics::suppress`).
+#[derive(Debug, Clone)]
+pub struct Unused {
+    pub loc: Loc,
+    pub message: String,
+}
 
 /// Nothing to do during the rule pass; see [`findings`].
 pub fn check(_ctx: &mut Ctx<'_>) {}

@@ -2,8 +2,11 @@
 //! below. Everything else (the `rules` table, `explain`, the doc-example tests) comes from this
 //! list.
 
-use crate::diagnostics::RuleMeta;
-use crate::engine::Ctx;
+pub mod engine;
+pub mod finding;
+
+pub use engine::Ctx;
+pub use finding::{Category, Finding, Loc, RuleMeta, RuleOption, Severity};
 
 pub mod support;
 
@@ -12,6 +15,17 @@ pub struct RuleEntry {
     pub check: fn(&mut Ctx<'_>),
     /// The rule's documentation (`rules/<CODE>-<name>.md`), front matter included.
     pub doc: &'static str,
+}
+
+impl RuleEntry {
+    /// The rule's page as `explain` prints it and SARIF carries it: the doc without its front
+    /// matter.
+    pub fn page(&self) -> &'static str {
+        let doc = self.doc;
+        doc.strip_prefix("---\n")
+            .and_then(|rest| rest.split_once("\n---\n"))
+            .map_or(doc, |(_, body)| body.trim_start_matches('\n'))
+    }
 }
 
 macro_rules! registry {

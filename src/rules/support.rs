@@ -2,11 +2,12 @@
 //! barman-cloud keys everything under `<destinationPath>/<serverName>/`, with serverName
 //! defaults that differ by method. Shared by the rules that reason about archive locations.
 
-use crate::diagnostics::Loc;
-use crate::engine::Ctx;
-use crate::index::{DocId, Index, InstId};
+use crate::index::{Index, InstId};
 use crate::model::cnpg::{At, Cluster, ObjectStore, Plugin, StoreConfig};
+use crate::model::DocId;
 use crate::model::{Kind, Val};
+use crate::rules::engine::Ctx;
+use crate::rules::Loc;
 
 /// Why a serverName has the value it has.
 #[derive(Debug, Clone)]
@@ -364,9 +365,8 @@ pub fn segments_after_bucket(dest: &str) -> Option<Vec<&str>> {
 /// (`extensions: [a, b, c]` written as strings, a `key:` copied into every role) is one
 /// finding, at the first item, naming how many more items repeat it.
 pub fn report_schema_issues(ctx: &mut Ctx<'_>, category: crate::schema::Category) {
-    use crate::diagnostics::Seg;
+    use crate::yaml::Seg;
     let issues: Vec<&crate::schema::Issue> = ctx
-        .index
         .schema
         .iter()
         .filter(|i| i.category == category)

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::json::escape;
 use super::plan::Plan;
-use crate::index::paths::is_within;
+use crate::source::paths::is_within;
 
 /// A rule that rejects the object.
 pub struct Violation {

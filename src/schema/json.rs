@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Number, Value};
 
-use crate::index::paths::is_within;
 use crate::model::value::has_placeholder;
+use crate::source::paths::is_within;
 use crate::yaml::{Entry, Kind, Node, Scalar, Style};
 
 /// The JSON form of a tree, with the pointers of values still holding a `${VAR}` placeholder.

@@ -12,8 +12,9 @@ pub mod plan;
 pub mod removed;
 pub mod validate;
 
-use crate::diagnostics::{Seg, Target};
-use crate::index::{DocId, InstId};
+use crate::index::InstId;
+use crate::model::DocId;
+use crate::yaml::{Seg, Target};
 
 pub use validate::check_all;
 

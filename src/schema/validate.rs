@@ -14,10 +14,11 @@ use super::json::{self, segments};
 use super::plan::Plan;
 use super::{admits_null, child_schema};
 use super::{cel, removed, Category, Issue};
-use crate::diagnostics::{path_string, Seg, Target};
 use crate::discover::IoProblem;
-use crate::index::paths::is_within;
-use crate::index::{DocId, Index, InstId};
+use crate::index::{Index, InstId};
+use crate::model::DocId;
+use crate::source::paths::is_within;
+use crate::yaml::{path_string, Seg, Target};
 
 /// Every schema issue of every applied object, sorted by document; and the files whose check
 /// failed inside this tool (a bug, reported as an internal error naming the file).
@@ -58,7 +59,7 @@ pub fn check_all(index: &Index) -> (Vec<Issue>, Vec<IoProblem>) {
                         .map_or_else(String::new, |f| f.repo_path.clone()),
                     message: format!(
                         "internal error while validating an object against its schema ({}); please report it",
-                        crate::diagnostics::panic_message(panic.as_ref())
+                        crate::guard::panic_message(panic.as_ref())
                     ),
                 })
         })

@@ -1,6 +1,8 @@
 //! Source files and byte spans. Spans are bytes everywhere in the core; lines and columns are
 //! computed only at the edges (reporters), from a per-file line index.
 
+pub mod paths;
+
 use std::path::{Path, PathBuf};
 
 /// Index of a file in [`SourceMap`].

@@ -2,14 +2,17 @@
 //! Terraform into infrastructure facts. Nothing here stops the run; every problem is recorded
 //! against its file.
 
+mod hcl_parse;
+pub mod terraform;
+
 use std::collections::HashSet;
 
 use rayon::prelude::*;
 
 use crate::discover::{FileKind, Found, IoProblem};
-use crate::infra::terraform::{self, TfFacts};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use crate::yaml::{self, LoadedFile};
+use terraform::TfFacts;
 
 /// Files above this size are not read (a hostile or generated file must not stall the run).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;

@@ -5,11 +5,14 @@
 
 use std::collections::HashMap;
 
-use crate::diagnostics::{Diagnostic, Loc, Suppression, SuppressionOrigin};
-use crate::index::{DocId, Index};
+use crate::diagnostics::{Diagnostic, Suppression, SuppressionOrigin};
+use crate::index::Index;
 use crate::model::value::text;
+use crate::model::DocId;
 use crate::model::Val;
 use crate::rules;
+use crate::rules::cnpg900_unused_suppression::Unused;
+use crate::rules::Loc;
 use crate::source::{FileId, Span};
 
 pub const ANNOTATION: &str = "cnpg-lint.io/ignore";
@@ -34,13 +37,6 @@ struct Directive {
     reason: Option<String>,
     origin: SuppressionOrigin,
     used: Vec<bool>,
-}
-
-/// An unused or unknown suppression, for the CNPG900 rule to report.
-#[derive(Debug, Clone)]
-pub struct Unused {
-    pub loc: Loc,
-    pub message: String,
 }
 
 /// Parses `disable=A,B -- reason` (after the `cnpg-lint:` prefix).

@@ -1,88 +1,24 @@
-//! Runs the rules over the index, in parallel, and turns what they report into positioned
-//! diagnostics in a deterministic order. A rule that panics becomes an internal error that
-//! names it; the other rules' results are kept.
+//! Findings to diagnostics: each location a rule named becomes a file span with its line and
+//! column, its key path, the object it is about, and a stable fingerprint.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use rayon::prelude::*;
-
-use crate::config::Config;
-use crate::diagnostics::{
-    Diagnostic, Finding, Loc, ObjectRef, Position, Related, RuleMeta, Seg, Target,
-};
+use crate::diagnostics::{Diagnostic, ObjectRef, Position, Related};
 use crate::index::{Index, InstId};
 use crate::model::NameVal;
-use crate::rules::RuleEntry;
+use crate::rules::engine::RuleResult;
+use crate::rules::{Finding, Loc};
 use crate::source::Span;
 use crate::yaml::{Kind, Node};
+use crate::yaml::{Seg, Target};
 
-/// What a rule gets: the index, and somewhere to put findings.
-pub struct Ctx<'a> {
-    pub index: &'a Index,
-    pub config: &'a Config,
-    meta: &'static RuleMeta,
-    findings: Vec<Finding>,
-}
-
-impl<'a> Ctx<'a> {
-    pub fn new(index: &'a Index, config: &'a Config, meta: &'static RuleMeta) -> Ctx<'a> {
-        Ctx {
-            index,
-            config,
-            meta,
-            findings: Vec::new(),
-        }
-    }
-
-    /// This rule's option from the configuration (or its default).
-    pub fn option(&self, key: &str) -> i64 {
-        self.config.option(self.meta.code, key)
-    }
-
-    pub fn report(&mut self, primary: Loc, message: impl Into<String>) -> &mut Finding {
-        self.findings.push(Finding {
-            rule: self.meta,
-            message: message.into(),
-            help: None,
-            primary,
-            object: None,
-            related: Vec::new(),
-            severity: None,
-        });
-        let last = self.findings.len() - 1;
-        &mut self.findings[last]
-    }
-
-    pub fn into_findings(self) -> Vec<Finding> {
-        self.findings
-    }
-}
-
-pub struct RuleRun {
-    pub diagnostics: Vec<Diagnostic>,
-    pub internal_errors: Vec<String>,
-}
-
-/// Runs `rules` and resolves their findings. `cwd` decides how paths are printed.
-pub fn run(index: &Index, config: &Config, rules: &[&RuleEntry], cwd: &Path) -> RuleRun {
-    let results: Vec<Result<Vec<Finding>, String>> = rules
-        .par_iter()
-        .map(|rule| {
-            catch_unwind(AssertUnwindSafe(|| {
-                let mut ctx = Ctx::new(index, config, rule.meta);
-                (rule.check)(&mut ctx);
-                ctx.into_findings()
-            }))
-            .map_err(|panic| {
-                let what = crate::diagnostics::panic_message(panic.as_ref());
-                format!(
-                    "internal error in rule {} ({}): {what}; please report this",
-                    rule.meta.code, rule.meta.name
-                )
-            })
-        })
-        .collect();
+/// Resolves every rule's findings, in rule order, and sorts the result; what a rule could not
+/// do becomes an internal error.
+pub fn resolve_all(
+    index: &Index,
+    results: Vec<RuleResult>,
+    cwd: &Path,
+) -> (Vec<Diagnostic>, Vec<String>) {
     let mut diagnostics = Vec::new();
     let mut internal_errors = Vec::new();
     for r in results {
@@ -95,11 +31,8 @@ pub fn run(index: &Index, config: &Config, rules: &[&RuleEntry], cwd: &Path) -> 
             Err(e) => internal_errors.push(e),
         }
     }
-    sort_and_dedup(&mut diagnostics);
-    RuleRun {
-        diagnostics,
-        internal_errors,
-    }
+    super::group::sort_and_dedup(&mut diagnostics);
+    (diagnostics, internal_errors)
 }
 
 /// Resolves findings to positioned diagnostics; a location that does not exist is an internal
@@ -118,108 +51,6 @@ pub fn resolve(index: &Index, findings: &[Finding], cwd: &Path) -> (Vec<Diagnost
         }
     }
     (diagnostics, errors)
-}
-
-pub fn sort_and_dedup(diagnostics: &mut Vec<Diagnostic>) {
-    diagnostics.sort_by(|a, b| {
-        (&a.at.path, a.at.start, a.code, &a.message, a.at.end)
-            .cmp(&(&b.at.path, b.at.start, b.code, &b.message, b.at.end))
-    });
-    diagnostics.dedup_by(|a, b| a.code == b.code && a.at == b.at && a.message == b.message);
-}
-
-/// One written mistake is one finding: the copies of a finding that rendering made (a component
-/// built by 14 Flux Kustomizations, a YAML anchor used twice, a file under several cluster roots)
-/// point at the same place with the same rule, and become one diagnostic there. Its message is
-/// the first copy's, followed by the other objects it concerns; its fingerprint leaves the
-/// object out, so the alert stays one alert as copies come and go. Suppressed copies are kept
-/// apart from the rest, so a suppression never hides a copy it does not name.
-pub fn group_copies(diagnostics: &mut Vec<Diagnostic>) {
-    sort_and_dedup(diagnostics);
-    let mut out: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
-    let mut i = 0;
-    while i < diagnostics.len() {
-        let mut j = i + 1;
-        while j < diagnostics.len() && same_place(&diagnostics[i], &diagnostics[j]) {
-            j += 1;
-        }
-        let (mut kept, mut copies): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics[i..j]
-            .iter()
-            .cloned()
-            .partition(|d| d.suppression.is_some());
-        out.append(&mut kept);
-        if copies.len() > 1 {
-            let mut first = copies.remove(0);
-            first.severity = copies
-                .iter()
-                .map(|d| d.severity)
-                .fold(first.severity, std::cmp::Ord::max);
-            let mut others: Vec<String> = copies.iter().map(object_label).collect();
-            others.sort();
-            others.dedup();
-            let shown: Vec<&str> = others.iter().take(8).map(String::as_str).collect();
-            let more = others.len().saturating_sub(shown.len());
-            first.message = format!(
-                "{}; the same written value holds for {} more rendered object{}: {}{}",
-                first.message,
-                others.len(),
-                if others.len() == 1 { "" } else { "s" },
-                shown.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
-            );
-            for c in &copies {
-                for r in &c.related {
-                    if !first.related.contains(r) {
-                        first.related.push(r.clone());
-                    }
-                }
-            }
-            first.fingerprint = place_fingerprint(&first);
-            out.push(first);
-        } else {
-            out.append(&mut copies);
-        }
-        i = j;
-    }
-    *diagnostics = out;
-    sort_and_dedup(diagnostics);
-}
-
-fn same_place(a: &Diagnostic, b: &Diagnostic) -> bool {
-    a.code == b.code && a.at.repo_path == b.at.repo_path && a.at.span == b.at.span
-}
-
-/// How a copy is named among the others: its object and the Kustomization that applies it.
-fn object_label(d: &Diagnostic) -> String {
-    let name = d
-        .object
-        .as_ref()
-        .map(|o| match (&o.namespace, &o.name) {
-            (Some(ns), Some(n)) if !ns.is_empty() => format!("`{ns}/{n}`"),
-            (_, Some(n)) => format!("`{n}`"),
-            _ => format!("`{}`", o.kind),
-        })
-        .unwrap_or_else(|| "another object".to_string());
-    match &d.via {
-        Some(ks) => format!("{name} (via {ks})"),
-        None => name,
-    }
-}
-
-/// A grouped finding's fingerprint: rule, file and key path, not the object, which differs
-/// between copies, nor the line, which moves when lines are inserted above. (Copies only come
-/// from rendered documents, which always have a key path.)
-fn place_fingerprint(d: &Diagnostic) -> String {
-    let mut h = Fnv::default();
-    h.write(d.code);
-    h.write(&d.at.repo_path);
-    h.write("copies");
-    h.write(&crate::diagnostics::path_string(&d.key_path));
-    format!("{:016x}", h.0)
 }
 
 struct Resolver<'a> {
@@ -308,7 +139,7 @@ impl Resolver<'_> {
             h.write(text);
             h.write(&f.message);
         } else {
-            h.write(&crate::diagnostics::path_string(key_path));
+            h.write(&crate::yaml::path_string(key_path));
         }
         format!("{:016x}", h.0)
     }
@@ -494,7 +325,7 @@ pub fn display_path(root: &Path, repo_path: &str, cwd: &Path) -> String {
 }
 
 /// FNV-1a, 64 bits: stable across platforms and releases, which fingerprints must be.
-struct Fnv(u64);
+pub(crate) struct Fnv(pub(crate) u64);
 
 impl Default for Fnv {
     fn default() -> Fnv {
@@ -503,7 +334,7 @@ impl Default for Fnv {
 }
 
 impl Fnv {
-    fn write(&mut self, s: &str) {
+    pub(crate) fn write(&mut self, s: &str) {
         for b in s.bytes().chain(std::iter::once(0)) {
             self.0 ^= u64::from(b);
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);

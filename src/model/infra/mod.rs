@@ -1,12 +1,11 @@
-//! Infrastructure facts that live beside the manifests: bucket lifecycle rules and Workload
+//! Infrastructure facts that live beside the manifests, as rules read them: bucket lifecycle rules and Workload
 //! Identity bindings, from Terraform HCL and from the YAML files that Terraform/Terragrunt
 //! modules read. Values this tool cannot resolve (interpolations) are left out, so rules never
 //! guess about them.
 
-mod hcl_parse;
-pub mod terraform;
 pub mod yaml_shapes;
 
+use crate::load::terraform;
 use crate::source::{FileId, Span};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

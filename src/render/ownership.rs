@@ -11,11 +11,11 @@
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
-use super::paths::{self, KUSTOMIZATION_FILES};
-use super::{Doc, DocId, Role};
 use crate::model::flux::{classify_resource, FluxKustomization, Kustomize, ResourceRef};
+use crate::model::{Doc, DocId, Role};
 use crate::model::{Kind, NameVal, Val};
 use crate::render::handover::Handover;
+use crate::source::paths;
 use crate::source::{FileId, SourceMap};
 use crate::yaml::Node;
 
@@ -918,11 +918,6 @@ fn components(children: &[Vec<usize>]) -> Vec<usize> {
 
 /// Context ids per Flux Kustomization document.
 type ContextMap = HashMap<DocId, Vec<u32>>;
-
-/// Is `dir/<name>` a kustomization file name?
-pub fn is_kustomization_file(repo_path: &str) -> bool {
-    KUSTOMIZATION_FILES.contains(&paths::file_name(repo_path))
-}
 
 /// Kustomize directories that nothing builds: no Flux Kustomization's path, no other
 /// kustomization's resource or component, and no file any Flux build reads. They are what a

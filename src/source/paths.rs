@@ -41,6 +41,11 @@ pub fn is_within(path: &str, dir: &str) -> bool {
 pub const KUSTOMIZATION_FILES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
+/// Is `dir/<name>` a kustomization file name?
+pub fn is_kustomization_file(repo_path: &str) -> bool {
+    KUSTOMIZATION_FILES.contains(&file_name(repo_path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

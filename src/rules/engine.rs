@@ -39,8 +39,16 @@ impl<'a> Ctx<'a> {
     }
 
     /// This rule's option from the configuration, or its default. `option` is one of the
-    /// rule's own [`RuleMeta::options`] (a test checks that each rule reads only those).
+    /// rule's own [`RuleMeta::options`] (checked in debug builds, which the rule tests run).
     pub fn option(&self, option: &'static RuleOption) -> i64 {
+        // A rule reading an option it does not declare would read a key the configuration
+        // never accepts for it; the rule's own test runs it with debug assertions on.
+        debug_assert!(
+            self.meta.options.iter().any(|o| o.key == option.key),
+            "{} reads option `{}`, which its META does not declare",
+            self.meta.code,
+            option.key
+        );
         self.options
             .get(&(self.meta.code, option.key))
             .copied()

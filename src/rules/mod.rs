@@ -9,6 +9,8 @@ pub use engine::Ctx;
 pub use finding::{Category, Finding, Loc, RuleMeta, RuleOption, Severity};
 
 pub mod support;
+#[cfg(test)]
+pub mod testing;
 
 pub struct RuleEntry {
     pub meta: &'static RuleMeta,
@@ -39,6 +41,15 @@ macro_rules! registry {
                 doc: include_str!(concat!("../../rules/", $doc)),
             },)*
         ];
+
+        /// One test per rule (see [`testing`]): `cargo test cnpg101` runs one.
+        #[cfg(test)]
+        mod each_rule {
+            $(#[test]
+            fn $module() {
+                super::testing::check_rule(&super::$module::META);
+            })*
+        }
     };
 }
 

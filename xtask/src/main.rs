@@ -3,8 +3,12 @@
 //!   `src/schema/embedded.rs` from upstream CRD files (default: `../shared/crds`).
 //! - `cargo xtask gen-repo --apps N [--dense] [--out DIR]`: writes a synthetic Flux repository
 //!   for benchmarks (default: `target/bench-repos/apps-N`, or `apps-N-dense`).
+//! - `cargo xtask gen-openapi SCHEMA_JSON`: regenerates the OpenAPI table of strategic merge in
+//!   `src/render/patch/openapi.rs` from kustomize's embedded Kubernetes schema (see
+//!   `xtask/src/openapi.rs` for where to get it).
 
 mod gen_repo;
+mod openapi;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,6 +38,23 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some("gen-openapi") => {
+            let Some(input) = args.get(1) else {
+                eprintln!("usage: cargo xtask gen-openapi SCHEMA_JSON");
+                return ExitCode::from(2);
+            };
+            let target = project.join("src/render/patch/openapi.rs");
+            match openapi::generate(Path::new(input), &target) {
+                Ok(n) => {
+                    println!("wrote {n} schema nodes to {}", target.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("xtask gen-openapi: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Some("gen-repo") => match gen_repo_args(&args[1..], &project) {
             Ok((apps, dense, out)) => match gen_repo::generate(&out, apps, dense) {
                 Ok(s) => {
@@ -57,7 +78,7 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: cargo xtask schemas [CRD_DIR]\n       cargo xtask gen-repo --apps N [--dense] [--out DIR]");
+            eprintln!("usage: cargo xtask schemas [CRD_DIR]\n       cargo xtask gen-repo --apps N [--dense] [--out DIR]\n       cargo xtask gen-openapi SCHEMA_JSON");
             ExitCode::from(2)
         }
     }

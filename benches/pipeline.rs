@@ -83,8 +83,8 @@ fn main() {
         let mut files = 0usize;
         for _ in 0..runs {
             let start = Instant::now();
-            let walk = cnpg_lint::discover::walk(&dir, jobs, &Config::default().exclude_set());
-            let loaded = cnpg_lint::load::load_all(
+            let walk = cnpg_lint::internals::walk(&dir, jobs, &Config::default().exclude_set());
+            let loaded = cnpg_lint::internals::load_all(
                 &walk.files,
                 opts.max_file_bytes,
                 walk.problems,

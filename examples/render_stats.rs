@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use cnpg_lint::config::Config;
+use cnpg_lint::internals::Status;
 use cnpg_lint::pipeline::{find_root, lint, LintOptions};
-use cnpg_lint::render::flux::Status;
 
 fn main() {
     let mut totals: BTreeMap<&str, usize> = BTreeMap::new();

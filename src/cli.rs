@@ -131,7 +131,23 @@ impl FailOn {
 /// The most worker threads `--jobs` gives (or the number of cores, when there are more).
 const MAX_JOBS: usize = 64;
 
-pub fn main() -> ExitCode {
+/// The command line, with its last line of defence: stages catch panics per file, per build and
+/// per rule, naming what they were working on; whatever escapes still ends as a located exit 2,
+/// not a crash.
+pub fn run() -> ExitCode {
+    match std::panic::catch_unwind(main) {
+        Ok(code) => code,
+        Err(panic) => {
+            eprintln!(
+                "error: internal error: {}; please report this",
+                crate::guard::panic_message(panic.as_ref())
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

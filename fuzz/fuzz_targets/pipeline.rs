@@ -54,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
         root: dir.clone(),
         cwd: dir.clone(),
         jobs: 1,
-        max_file_bytes: cnpg_lint::load::DEFAULT_MAX_FILE_BYTES,
+        max_file_bytes: cnpg_lint::internals::DEFAULT_MAX_FILE_BYTES,
         lean: true,
     };
     let result = lint(&opts, &Config::default(), &rules);

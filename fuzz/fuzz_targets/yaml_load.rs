@@ -8,15 +8,15 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let loaded = cnpg_lint::yaml::load(0, text);
+    let loaded = cnpg_lint::internals::load_yaml(0, text);
     for d in &loaded.docs {
         let mut stack = vec![&d.root];
         while let Some(n) = stack.pop() {
             assert!(n.span.end as usize <= text.len() && n.span.start <= n.span.end);
             match &n.kind {
-                cnpg_lint::yaml::Kind::Scalar(_) => {}
-                cnpg_lint::yaml::Kind::Seq(items) => stack.extend(items.iter()),
-                cnpg_lint::yaml::Kind::Map(entries) => {
+                cnpg_lint::internals::Kind::Scalar(_) => {}
+                cnpg_lint::internals::Kind::Seq(items) => stack.extend(items.iter()),
+                cnpg_lint::internals::Kind::Map(entries) => {
                     for e in entries {
                         stack.push(&e.key);
                         stack.push(&e.value);

@@ -21,8 +21,6 @@ use crate::render::{self, handover::Handover};
 use crate::source::{paths, FileId, SourceMap, Span};
 use crate::yaml::Node;
 
-pub use render::ownership::Unresolved;
-
 pub type InstId = u32;
 
 /// One object as it is applied: a document, the Flux Kustomization that applies it (if any) and

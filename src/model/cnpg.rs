@@ -103,9 +103,6 @@ impl<'a> ExternalCluster<'a> {
 pub struct Cluster<'a>(pub &'a Node);
 
 impl<'a> Cluster<'a> {
-    pub fn spec(&self) -> Option<&'a Node> {
-        self.0.get("spec")
-    }
     pub fn in_tree_store(&self) -> Option<StoreConfig<'a>> {
         self.0
             .at(&["spec", "backup", "barmanObjectStore"])
@@ -186,10 +183,6 @@ impl<'a> Cluster<'a> {
         };
         Some(own != primary)
     }
-    /// `spec.instances` when written as an integer.
-    pub fn instances(&self) -> Option<i64> {
-        self.0.at(&["spec", "instances"])?.as_scalar()?.as_i64()
-    }
     pub fn service_account_annotation(&self, key: &str) -> Option<At<'a, Val<'a>>> {
         text_at(self.0.at(&[
             "spec",
@@ -259,13 +252,6 @@ impl<'a> ClusterRef<'a> {
 pub struct DataObject<'a>(pub &'a Node);
 
 impl<'a> DataObject<'a> {
-    /// Entries of `data` and `stringData`.
-    pub fn entries(&self) -> impl Iterator<Item = &'a crate::yaml::Entry> {
-        ["data", "stringData"]
-            .into_iter()
-            .filter_map(|k| self.0.get(k).and_then(Node::as_map))
-            .flatten()
-    }
     /// SOPS-encrypted manifests carry a top-level `sops` mapping.
     pub fn is_sops_encrypted(&self) -> bool {
         self.0.get("sops").is_some_and(|n| n.as_map().is_some())

@@ -28,6 +28,8 @@ impl Emitter<'_> {
         Some(out)
     }
 
+    /// The document as YAML, or a note that it is too large (the tests' view).
+    #[cfg(test)]
     pub fn document(&self, root: &Node) -> String {
         self.document_within(root, MAX_OUTPUT)
             .unwrap_or_else(|| format!("# larger than {MAX_OUTPUT} bytes; not shown\n"))

@@ -33,7 +33,7 @@
 //!   character comes out as U+FFFD here.
 //!
 //! Flux wraps the messages in [`Outcome::Error`] as `post build failed for '<GVK>/<name>': ` +
-//! [`FLUX_MESSAGE_PREFIX`] + message (a panic instead fails the whole reconcile with its message).
+//! `envsubst error: variable substitution failed: ` + message (a panic instead fails the whole reconcile with its message).
 //!
 //! Left to the caller: Flux substitutes only when the Kustomization has `spec.postBuild` and
 //! either some variable is defined or `substituteStrategy: Always`; it skips objects labelled or
@@ -75,9 +75,6 @@ pub enum Outcome {
         range: Range<usize>,
     },
 }
-
-/// What Flux puts before [`Outcome::Error`]'s message (after `post build failed for '…': `).
-pub const FLUX_MESSAGE_PREFIX: &str = "envsubst error: variable substitution failed: ";
 
 /// Deepest nesting of `${` inside `${` handled; deeper input gives an [`Outcome::Error`] that
 /// says so (Flux itself has no limit).

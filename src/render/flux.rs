@@ -866,20 +866,6 @@ fn walk(node: &mut Node, f: &mut dyn FnMut(&mut Node)) {
     }
 }
 
-/// Render status counts, for `render` and the closing statistics.
-pub fn status_counts(builds: &[KsBuild]) -> BTreeMap<&'static str, usize> {
-    let mut m = BTreeMap::new();
-    for b in builds {
-        let k = match b.status {
-            Status::Full => "full",
-            Status::Partial => "partial",
-            Status::Failed => "failed",
-        };
-        *m.entry(k).or_insert(0) += 1;
-    }
-    m
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,11 @@
-//! Stage 2: YAML loading into span trees.
+//! YAML span trees: every node keeps the span where it was written, so that findings on rendered
+//! objects point into the files. Loading, the tree, and paths into it.
 
 pub mod load;
 pub mod path;
 pub mod tree;
 
-pub use load::{load, load_in, Comment, LoadedDoc, LoadedFile, YamlError};
+pub use load::{load, load_in, Comment, LoadedFile};
 pub use path::{path_string, Seg, Target};
 pub use tree::{Entry, Kind, Node, Scalar, Style, Tag};
 

@@ -235,7 +235,7 @@ fn readme_example_is_valid() {
         .unwrap_or_else(|e| panic!("README example does not parse: {e}"));
     assert_eq!(config.option("CNPG102", "safety-margin-days"), Some(7));
     // And the editor schema accepts it.
-    let loaded = cnpg_lint::yaml::load(0, example);
+    let loaded = cnpg_lint::internals::load_yaml(0, example);
     let as_json = to_json(&loaded.docs[0].root);
     let validator = jsonschema::validator_for(&schema_file()).expect("schema compiles");
     let errors: Vec<String> = validator
@@ -248,14 +248,14 @@ fn readme_example_is_valid() {
     assert!(!validator.is_valid(&bad));
 }
 
-fn to_json(node: &cnpg_lint::yaml::Node) -> serde_json::Value {
-    use cnpg_lint::yaml::Kind;
+fn to_json(node: &cnpg_lint::internals::Node) -> serde_json::Value {
+    use cnpg_lint::internals::Kind;
     match &node.kind {
         // Editors read YAML 1.2, where only true and false are booleans (`off` is a string).
         Kind::Scalar(s) => {
             let core_bool = match (s.style, &*s.text) {
-                (cnpg_lint::yaml::Style::Plain, "true") => Some(true),
-                (cnpg_lint::yaml::Style::Plain, "false") => Some(false),
+                (cnpg_lint::internals::Style::Plain, "true") => Some(true),
+                (cnpg_lint::internals::Style::Plain, "false") => Some(false),
                 _ => None,
             };
             if let Some(b) = core_bool {

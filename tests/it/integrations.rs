@@ -5,11 +5,11 @@ use crate::common;
 
 use std::process::Command;
 
-use cnpg_lint::yaml::{self, Node};
+use cnpg_lint::internals::{self as yaml, Node};
 
 fn load(path: &str) -> Node {
     let text = std::fs::read_to_string(common::project_root().join(path)).expect("file");
-    let mut f = yaml::load(0, &text);
+    let mut f = yaml::load_yaml(0, &text);
     assert!(f.errors.is_empty(), "{path}: {:?}", f.errors);
     f.docs.remove(0).root
 }
@@ -151,7 +151,7 @@ fn action_run_step_annotates_or_writes_sarif() {
 #[test]
 fn readme_workflow_uploads_the_actions_sarif() {
     let text = readme_block("workflow");
-    let loaded = yaml::load(0, &text);
+    let loaded = yaml::load_yaml(0, &text);
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     let wf = &loaded.docs[0].root;
     let job = wf
@@ -201,7 +201,7 @@ fn readme_workflow_uploads_the_actions_sarif() {
 fn pre_commit_hook_definition() {
     let text = std::fs::read_to_string(common::project_root().join(".pre-commit-hooks.yaml"))
         .expect("hooks file");
-    let loaded = yaml::load(0, &text);
+    let loaded = yaml::load_yaml(0, &text);
     let hooks = loaded.docs[0].root.as_seq().expect("a list of hooks");
     let hook = &hooks[0];
     assert_eq!(hook.get("id").and_then(Node::as_str), Some("cnpg-lint"));

@@ -8,7 +8,7 @@ use crate::common;
 use std::collections::BTreeSet;
 
 use cnpg_lint::config::Config;
-use cnpg_lint::index::Index;
+use cnpg_lint::internals::Index;
 use cnpg_lint::rules::engine::Ctx;
 use cnpg_lint::rules::RULES;
 
@@ -83,7 +83,7 @@ fn a_long_chain_of_kustomizations_is_one_cluster() {
     // (Flux reconciles one level per Kustomization; no real repository nests 64).
     assert_eq!(
         index.instances.iter().filter(|i| i.owner.is_some()).count(),
-        cnpg_lint::budget::RENDER_WAVES
+        cnpg_lint::internals::RENDER_WAVES
     );
     assert!(
         index

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod architecture;
 mod baseline;
 mod cli;
 mod config;

@@ -5,8 +5,8 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use cnpg_lint::index::Index;
-use cnpg_lint::model::NameVal;
+use cnpg_lint::internals::Index;
+use cnpg_lint::internals::NameVal;
 
 fn ks(name: &str, path: &str, extra: &str) -> String {
     format!(
@@ -180,7 +180,7 @@ fn patches_are_fragments_not_objects() {
     let objects = index
         .docs
         .iter()
-        .filter(|d| d.role == cnpg_lint::model::Role::Object && d.index != usize::MAX)
+        .filter(|d| d.role == cnpg_lint::internals::Role::Object && d.index != usize::MAX)
         .count();
     // Source documents: the Flux Kustomization and the ConfigMap; the patch is a fragment.
     assert_eq!(objects, 2);

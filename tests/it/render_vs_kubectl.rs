@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use cnpg_lint::yaml::{self, Kind, Node};
+use cnpg_lint::internals::{self as yaml, Kind, Node};
 
 /// A canonical form: mappings sorted by key, scalars by text (kubectl re-quotes freely).
 #[derive(Debug, PartialEq, Eq, Clone)]
@@ -66,7 +66,7 @@ fn kubectl(dir: &Path) -> Option<Objects> {
         return None;
     }
     let text = String::from_utf8(out.stdout).ok()?;
-    let loaded = yaml::load(0, &text);
+    let loaded = yaml::load_yaml(0, &text);
     Some(objects(loaded.docs.into_iter().map(|d| d.root)))
 }
 
@@ -121,7 +121,7 @@ fn kustomize_dirs(root: &Path) -> Vec<String> {
                 ];
                 if !unsupported.iter().any(|u| text.contains(u)) {
                     let rel = dir.strip_prefix(root).unwrap_or(&dir);
-                    out.push(cnpg_lint::source::slash_path(rel));
+                    out.push(cnpg_lint::internals::slash_path(rel));
                 }
             }
         }

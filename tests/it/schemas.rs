@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use cnpg_lint::schema::{catalog, generate};
+use cnpg_lint::internals::{catalog, generate};
 
 #[test]
 fn committed_schemas_match_the_upstream_crds() {

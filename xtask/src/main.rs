@@ -13,7 +13,7 @@ mod openapi;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use cnpg_lint::schema::generate;
+use cnpg_lint::internals::generate;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,4 +1,3 @@
-
 use super::json6902::*;
 use super::json_typing::*;
 use super::merge::*;

@@ -51,11 +51,8 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(dir.join("input.yaml"), data).expect("write input");
     let rules: Vec<_> = RULES.iter().collect();
     let opts = LintOptions {
-        root: dir.clone(),
-        cwd: dir.clone(),
         jobs: 1,
-        max_file_bytes: cnpg_lint::internals::DEFAULT_MAX_FILE_BYTES,
-        lean: true,
+        ..LintOptions::new(dir.clone())
     };
     let result = lint(&opts, &Config::default(), &rules);
     assert!(

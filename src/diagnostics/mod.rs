@@ -1,4 +1,4 @@
-//! The diagnostics stage: findings resolved to files, lines and columns, then settled the way
+//! Stage 8, diagnostics: findings resolved to files, lines and columns, then settled the way
 //! the user asked (inline suppressions, per-file ignores, severity overrides, the scope and
 //! baseline of the run, copies grouped into one). What reporters print.
 

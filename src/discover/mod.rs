@@ -1,4 +1,4 @@
-//! Stage 1: find the files to lint: the YAML and Terraform files Flux would see.
+//! Stage 1, discover: find the files to lint: the YAML and Terraform files Flux would see.
 //!
 //! Flux builds from the source artifact: every file Git tracks, less what `.sourceignore` files
 //! and source-controller's default exclusions leave out (`.git/`, `.github/`, `.sops.yaml`, …;

@@ -1,4 +1,4 @@
-//! The repository index, assembled from the written repository ([`Repository`]) and what
+//! Stage 5, index: the repository index, assembled from the written repository ([`Repository`]) and what
 //! rendering produced ([`render::stage::Output`]): every document, every applied object instance (a
 //! document as one Flux Kustomization applies it, with the namespace that build gives it), Flux
 //! ownership, and the infrastructure facts the rules need, with lookups by kind, namespace and

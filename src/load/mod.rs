@@ -1,4 +1,4 @@
-//! Stage 2: read every discovered file once, in parallel, and parse it: YAML into span trees,
+//! Stage 2, load: read every discovered file once, in parallel, and parse it: YAML into span trees,
 //! Terraform into infrastructure facts. Nothing here stops the run; every problem is recorded
 //! against its file.
 

@@ -1,4 +1,5 @@
-//! Stage 3: typed, read-only views over loaded documents.
+//! Stage 3, model: the written repository (`repo`), its documents (`doc`), typed read-only views
+//! over them (`cnpg`, `flux`, `object`, `value`, `quantity`) and infrastructure facts (`infra`).
 
 pub mod cnpg;
 pub mod doc;

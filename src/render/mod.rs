@@ -1,4 +1,4 @@
-//! Stage 4b: render like Flux. For each Flux Kustomization, the objects it would apply: the
+//! Stage 4, render: render like Flux ([`stage`] is the entry the pipeline calls). For each Flux Kustomization, the objects it would apply: the
 //! kustomize build of its path (with Flux's edits: targetNamespace, patches, components,
 //! images, name prefix and suffix, commonMetadata), then post-build variable substitution.
 //! Parents render before children, so a child Kustomization is built from the object its parent

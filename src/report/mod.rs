@@ -1,4 +1,4 @@
-//! Stage 7: reporters, one module per output format. Nothing outside this module knows about
+//! Stage 9, report: reporters, one module per output format. Nothing outside this module knows about
 //! formats; each reporter takes the finished [`Report`] and writes it.
 
 pub mod concise;

@@ -1,6 +1,8 @@
-//! Stage 5: the rules. A rule is one file here plus one doc in `rules/`, registered on one line
-//! below. Everything else (the `rules` table, `explain`, the doc-example tests) comes from this
-//! list.
+//! Stage 7, rules: the rules. A rule is one file here (its metadata and its check), one page in
+//! `rules/` and a fixture repository in `fixtures/rules/<CODE>/`, registered on one line below.
+//! Everything else (the `rules` table, `explain`, SARIF's rule descriptors, the configuration
+//! schema, each rule's own test) comes from this list. `engine` runs them; `finding` is what they
+//! report; `support` holds what several rules share.
 
 pub mod engine;
 pub mod finding;

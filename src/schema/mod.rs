@@ -1,4 +1,4 @@
-//! Stage 4c: schema validation. Each applied object is checked against the JSON Schema of its
+//! Stage 6, schema: validation. Each applied object is checked against the JSON Schema of its
 //! CRD (generated from the upstream CRDs into `schemas/crds/`, embedded in the binary), then
 //! against the CRD's CEL rules. The rules CNPG002, CNPG003 and CNPG004 report what this stage
 //! finds.

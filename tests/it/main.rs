@@ -14,6 +14,7 @@ mod hostile;
 mod integrations;
 mod large_shapes;
 mod lean;
+mod library;
 mod ownership;
 mod readme;
 mod render_cli;

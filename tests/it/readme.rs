@@ -19,13 +19,13 @@ fn readme_rule_table_matches_the_registry() {
 fn readme_setup_runs_the_example_repository() {
     let readme = std::fs::read_to_string(common::project_root().join("README.md")).expect("README");
     assert!(readme.contains("cargo run --release -- check fixtures/repos/gke-platform"));
-    assert!(readme.contains("cargo test --locked"));
+    assert!(readme.contains("cargo test --workspace --locked"));
     assert!(common::project_root()
         .join("fixtures/repos/gke-platform")
         .is_dir());
     let ci = std::fs::read_to_string(common::project_root().join(".ci/run")).expect(".ci/run");
     assert!(
-        ci.contains("cargo test --locked"),
+        ci.contains("cargo test --workspace --locked"),
         ".ci/run must run the README's test command"
     );
 }

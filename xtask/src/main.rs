@@ -3,11 +3,14 @@
 //!   `src/schema/embedded.rs` from upstream CRD files (default: `../shared/crds`).
 //! - `cargo xtask gen-repo --apps N [--dense] [--out DIR]`: writes a synthetic Flux repository
 //!   for benchmarks (default: `target/bench-repos/apps-N`, or `apps-N-dense`).
+//! - `cargo xtask new-rule CODE name`: scaffolds a rule (file, page, fixtures, registry line);
+//!   see CONTRIBUTING.md.
 //! - `cargo xtask gen-openapi SCHEMA_JSON`: regenerates the OpenAPI table of strategic merge in
 //!   `src/render/patch/openapi.rs` from kustomize's embedded Kubernetes schema (see
 //!   `xtask/src/openapi.rs` for where to get it).
 
 mod gen_repo;
+mod new_rule;
 mod openapi;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +37,25 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("xtask schemas: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Some("new-rule") => {
+            let (Some(code), Some(name)) = (args.get(1), args.get(2)) else {
+                eprintln!("usage: cargo xtask new-rule CODE name   (e.g. CNPG116 wal-gap)");
+                return ExitCode::from(2);
+            };
+            match new_rule::scaffold(&project, code, name) {
+                Ok(written) => {
+                    for w in written {
+                        println!("wrote {w}");
+                    }
+                    println!("next: fill in the TODOs; `cargo test {}` fails until the rule fires on fixtures/rules/{code}/fires-example.yaml", code.to_ascii_lowercase());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("xtask new-rule: {e}");
                     ExitCode::from(2)
                 }
             }
@@ -78,7 +100,7 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: cargo xtask schemas [CRD_DIR]\n       cargo xtask gen-repo --apps N [--dense] [--out DIR]\n       cargo xtask gen-openapi SCHEMA_JSON");
+            eprintln!("usage: cargo xtask schemas [CRD_DIR]\n       cargo xtask gen-repo --apps N [--dense] [--out DIR]\n       cargo xtask gen-openapi SCHEMA_JSON\n       cargo xtask new-rule CODE name");
             ExitCode::from(2)
         }
     }

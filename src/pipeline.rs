@@ -95,7 +95,7 @@ impl Timings {
                 format!(" {:>8.1} MB resident", b as f64 / 1e6)
             });
             out.push_str(&format!(
-                "{name:<9} {:>9.1} ms{rss}\n",
+                "{name:<11} {:>9.1} ms{rss}\n",
                 time.as_secs_f64() * 1000.0
             ));
         };

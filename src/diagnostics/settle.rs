@@ -32,6 +32,20 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// This run's summary for a subset of its diagnostics (a test that shows one rule's): the
+    /// same repository counts, the severities and suppressions counted anew.
+    pub fn for_subset(&self, diagnostics: &[Diagnostic]) -> Summary {
+        let mut summary = Summary {
+            errors: 0,
+            warnings: 0,
+            infos: 0,
+            suppressed: 0,
+            ..self.clone()
+        };
+        summary.count(diagnostics);
+        summary
+    }
+
     /// Counts what is shown, by severity, and what is suppressed.
     pub fn count(&mut self, diagnostics: &[Diagnostic]) {
         for d in diagnostics {

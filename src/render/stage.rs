@@ -105,18 +105,18 @@ pub fn render(
     lean: bool,
     source_roots: &BTreeMap<String, String>,
 ) -> Output {
-    let ownership = {
-        let tables = Tables::of(&repo.sources, &repo.docs);
-        ownership::compute(&tables.tree(&repo.sources, &repo.docs, None), source_roots)
-    };
-    let base = repo.docs.len() as DocId;
+    // The tables hold file ids, document ids and paths, none of which the handover below
+    // changes: one set serves the ownership walk and the builds.
+    let tables = Tables::of(&repo.sources, &repo.docs);
     // Which directories nothing builds is read from the written Flux Kustomizations, so it is
     // decided before builds take those trees (see below).
-    let standalone = {
-        let tables = Tables::of(&repo.sources, &repo.docs);
+    let (ownership, standalone) = {
         let tree = tables.tree(&repo.sources, &repo.docs, None);
-        ownership::standalone_dirs(&tree, &ownership.applied_files)
+        let ownership = ownership::compute(&tree, source_roots);
+        let standalone = ownership::standalone_dirs(&tree, &ownership.applied_files);
+        (ownership, standalone)
     };
+    let base = repo.docs.len() as DocId;
     // Linting reads applied objects, not their sources: builds may own the source trees.
     let mut handover =
         lean.then(|| Handover::take_from(&mut repo.docs, repo.sources.len(), &ownership.roots));
@@ -132,7 +132,6 @@ pub fn render(
         budgets: &budgets,
     };
     let (rendered, scope) = {
-        let tables = Tables::of(&repo.sources, &repo.docs);
         let tree = tables.tree(&repo.sources, &repo.docs, handover.as_ref());
         let mut rendered = flux::render_all(
             &tree,

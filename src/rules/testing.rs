@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 use super::{find, RuleEntry, RuleMeta, RULES};
 use crate::config::Config;
-use crate::diagnostics::settle::Summary;
 use crate::diagnostics::Diagnostic;
 use crate::pipeline::{lint, LintOptions, LintResult};
 use crate::report::{self, Format, Report, Style};
@@ -309,14 +308,7 @@ fn run(root: &Path, rule: &'static RuleEntry) -> LintResult {
 
 /// What the user sees for `diagnostics`, with the summary counting them.
 fn render(result: &LintResult, diagnostics: &[Diagnostic], format: Format) -> String {
-    let mut summary = Summary {
-        errors: 0,
-        warnings: 0,
-        infos: 0,
-        suppressed: 0,
-        ..result.summary.clone()
-    };
-    summary.count(diagnostics);
+    let summary = result.summary.for_subset(diagnostics);
     let report = Report {
         diagnostics,
         summary: &summary,

@@ -5,6 +5,18 @@
 
 use std::path::Path;
 
+/// The starting point of every example and fixture of a new rule: a plain Cluster.
+const CLUSTER: &str = "apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata:
+  name: pg
+  namespace: db
+spec:
+  instances: 3
+  storage:
+    size: 10Gi
+";
+
 /// The category a code's hundreds digit stands for, as `Category` in `src/rules/finding.rs`.
 fn category(code: &str) -> Option<&'static str> {
     Some(match code.get(4..5)? {
@@ -119,30 +131,12 @@ TODO: what goes wrong, with links to the upstream code or docs (pinned to a rele
 ## Bad example
 
 ```yaml file=apps/db/cluster.yaml
-apiVersion: postgresql.cnpg.io/v1
-kind: Cluster
-metadata:
-  name: pg
-  namespace: db
-spec:
-  instances: 3
-  storage:
-    size: 10Gi
-```
+{CLUSTER}```
 
 ## Good example
 
 ```yaml file=apps/db/cluster.yaml
-apiVersion: postgresql.cnpg.io/v1
-kind: Cluster
-metadata:
-  name: pg
-  namespace: db
-spec:
-  instances: 3
-  storage:
-    size: 10Gi
-```
+{CLUSTER}```
 
 ## How to fix
 
@@ -150,9 +144,8 @@ TODO: the change to make.
 "#
         ),
     )?;
-    let cluster = "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: pg\n  namespace: db\nspec:\n  instances: 3\n  storage:\n    size: 10Gi\n";
-    write(&fixtures.join("fires-example.yaml"), cluster)?;
-    write(&fixtures.join("clean-example.yaml"), cluster)?;
+    write(&fixtures.join("fires-example.yaml"), CLUSTER)?;
+    write(&fixtures.join("clean-example.yaml"), CLUSTER)?;
     std::fs::write(&registry, updated).map_err(|e| format!("{}: {e}", registry.display()))?;
     Ok(vec![
         format!("src/rules/{module}.rs"),

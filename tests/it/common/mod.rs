@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use cnpg_lint::config::Config;
-use cnpg_lint::diagnostics::settle::Summary;
 use cnpg_lint::diagnostics::Diagnostic;
 use cnpg_lint::pipeline::{lint, LintOptions, LintResult};
 use cnpg_lint::report::{self, Format, Report, Style};
@@ -85,14 +84,7 @@ pub fn render_diagnostics(
 ) -> String {
     // The library's summary counts every diagnostic of the run; a test that shows a subset
     // counts that subset.
-    let mut summary = Summary {
-        errors: 0,
-        warnings: 0,
-        infos: 0,
-        suppressed: 0,
-        ..result.summary.clone()
-    };
-    summary.count(diagnostics);
+    let summary = result.summary.for_subset(diagnostics);
     let report = Report {
         diagnostics,
         summary: &summary,

@@ -90,6 +90,7 @@ registry! {
     cnpg209_rejected_by_webhook => "CNPG209-rejected-by-webhook.md",
     cnpg210_database_reclaim_delete => "CNPG210-database-reclaim-delete.md",
     cnpg211_smart_shutdown_skipped => "CNPG211-smart-shutdown-skipped.md",
+    cnpg212_webhook_warning => "CNPG212-webhook-warning.md",
     cnpg301_workload_identity_member_mismatch => "CNPG301-workload-identity-member-mismatch.md",
     cnpg302_workload_identity_annotation_missing => "CNPG302-workload-identity-annotation-missing.md",
     cnpg401_shared_flux_kustomization => "CNPG401-shared-flux-kustomization.md",

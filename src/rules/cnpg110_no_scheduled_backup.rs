@@ -2,9 +2,9 @@
 
 use crate::rules::{Loc, Category, RuleMeta, Severity};
 use crate::rules::engine::Ctx;
-use crate::index::InstId;
+use crate::rules::support::{backups_anywhere, named_by_backup};
 use crate::model::cnpg::Cluster;
-use crate::model::{Kind, NameVal};
+use crate::model::Kind;
 
 pub const META: RuleMeta = RuleMeta {
     code: "CNPG110",
@@ -19,11 +19,7 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
-    let anywhere: Vec<InstId> = index
-        .instances_of(Kind::ScheduledBackup)
-        .filter(|(_, si, _)| matches!(si.namespace, Some(NameVal::Unknown)))
-        .map(|(s, _, _)| s)
-        .collect();
+    let anywhere = backups_anywhere(index, &[Kind::ScheduledBackup]);
     for (inst, i, doc) in index.instances_of(Kind::Cluster) {
         // Whether a schedule is deployed beside a cluster is a property of a deployment: a file
         // that no Flux Kustomization applies (a sample, an archived cluster) has none.
@@ -43,17 +39,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         let (Some(name), Some(ns)) = (index.name(inst), index.namespace(inst)) else {
             continue;
         };
-        // A ScheduledBackup names this cluster, or one whose cluster name or namespace is a
-        // placeholder might; asked in that order, each only when the one before fails.
-        let targets = |named: Option<&str>| {
-            !index
-                .backups_naming(Kind::ScheduledBackup, ns, named, inst)
-                .is_empty()
-        };
-        if targets(Some(name))
-            || targets(None)
-            || anywhere.iter().any(|&s| index.paired(inst, s))
-        {
+        if named_by_backup(index, inst, (name, ns), &[Kind::ScheduledBackup], &anywhere) {
             continue;
         }
         ctx.report(

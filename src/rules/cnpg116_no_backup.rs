@@ -1,12 +1,11 @@
 //! CNPG116: a deployed Cluster with no backup of any kind: no WAL archive, and no Backup or
 //! ScheduledBackup (of any method) names it.
 
-use crate::index::InstId;
 use crate::model::cnpg::Cluster;
 use crate::model::value::text;
-use crate::model::{Kind, NameVal};
+use crate::model::Kind;
 use crate::rules::engine::Ctx;
-use crate::rules::support::is_demo_path;
+use crate::rules::support::{backups_anywhere, is_demo_path, named_by_backup};
 use crate::rules::{Category, Loc, RuleMeta, Severity};
 
 pub const META: RuleMeta = RuleMeta {
@@ -20,15 +19,12 @@ pub const META: RuleMeta = RuleMeta {
     options: &[],
 };
 
+/// Backups of any method, volume snapshots included.
+const BACKUPS: [Kind; 2] = [Kind::ScheduledBackup, Kind::Backup];
+
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
-    // Backups whose namespace is a placeholder may name any cluster.
-    let anywhere: Vec<InstId> = [Kind::ScheduledBackup, Kind::Backup]
-        .into_iter()
-        .flat_map(|k| index.instances_of(k))
-        .filter(|(_, b, _)| matches!(b.namespace, Some(NameVal::Unknown)))
-        .map(|(b, _, _)| b)
-        .collect();
+    let anywhere = backups_anywhere(index, &BACKUPS);
     for (inst, i, doc) in index.instances_of(Kind::Cluster) {
         // Only what Flux deploys: a sample or an archived manifest backs up nothing.
         if i.owner.is_none() || is_demo_path(index, i.doc) {
@@ -55,14 +51,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         };
         // A Backup or ScheduledBackup of any method (volume snapshots included) names it, or
         // one whose cluster name or namespace is a placeholder might.
-        let named = |kind: Kind, cluster: Option<&str>| {
-            !index.backups_naming(kind, ns, cluster, inst).is_empty()
-        };
-        if [Kind::ScheduledBackup, Kind::Backup]
-            .into_iter()
-            .any(|k| named(k, Some(name)) || named(k, None))
-            || anywhere.iter().any(|&b| index.paired(inst, b))
-        {
+        if named_by_backup(index, inst, (name, ns), &BACKUPS, &anywhere) {
             continue;
         }
         let Some(at) = doc.root.at(&["metadata", "name"]) else { continue };

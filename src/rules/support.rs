@@ -441,6 +441,33 @@ fn without_indices(message: &str) -> String {
     out
 }
 
+/// Backups of `kinds` whose namespace is a placeholder: they may name any cluster. Collected once
+/// per rule run and handed to [`named_by_backup`].
+pub fn backups_anywhere(index: &Index, kinds: &[Kind]) -> Vec<InstId> {
+    kinds
+        .iter()
+        .flat_map(|&k| index.instances_of(k))
+        .filter(|(_, b, _)| matches!(b.namespace, Some(crate::model::NameVal::Unknown)))
+        .map(|(b, _, _)| b)
+        .collect()
+}
+
+/// Whether a backup of one of `kinds` names cluster `name` in `ns`, or one whose cluster name or
+/// namespace is a placeholder might; asked in that order, each only when the one before fails.
+pub fn named_by_backup(
+    index: &Index,
+    inst: InstId,
+    (name, ns): (&str, &str),
+    kinds: &[Kind],
+    anywhere: &[InstId],
+) -> bool {
+    let named = |kind, cluster| !index.backups_naming(kind, ns, cluster, inst).is_empty();
+    kinds
+        .iter()
+        .any(|&k| named(k, Some(name)) || named(k, None))
+        || anywhere.iter().any(|&b| index.paired(inst, b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,6 +57,8 @@ pub struct Index {
     pub internal: Vec<IoProblem>,
     /// What the builds of kustomize directories nothing else builds could not do.
     pub standalone_problems: Vec<render::Problem>,
+    /// Standalone builds that hashed generated names (Flux builds keep theirs in `builds`).
+    pub standalone_hashed: Vec<render::flux::StandaloneHashed>,
     /// Objects that no deployed Flux Kustomization applies (see [`Scope`]): not instances.
     pub undeployed: Vec<DocId>,
     /// What is known to be deployed.
@@ -156,6 +158,7 @@ impl Index {
             rendered.scope,
         );
         idx.handover = rendered.handover;
+        idx.standalone_hashed = rendered.standalone_hashed;
         idx
     }
 

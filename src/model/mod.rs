@@ -1,5 +1,5 @@
 //! Stage 3, model: the written repository (`repo`), its documents (`doc`), typed read-only views
-//! over them (`cnpg`, `flux`, `object`, `value`, `quantity`) and infrastructure facts (`infra`).
+//! over them (`cnpg`, `flux`, `object`, `value`, `quantity`, and `refs`: what they name) and infrastructure facts (`infra`).
 
 pub mod cnpg;
 pub mod doc;
@@ -7,6 +7,7 @@ pub mod flux;
 pub mod infra;
 pub mod object;
 pub mod quantity;
+pub mod refs;
 pub mod repo;
 pub mod value;
 

@@ -116,6 +116,7 @@ impl<'t, 'a> Builder<'t, 'a> {
                     if let Some(name) = e.as_str() {
                         let hashed = transform::scalar(&format!("{name}-{hash}"), e.span);
                         transform::set(meta, "name", hashed, e.span);
+                        o.unhashed = Some(name.into());
                     }
                 }
             }

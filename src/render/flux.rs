@@ -45,6 +45,18 @@ pub struct KsBuild {
     /// Its objects' names or namespaces may differ from what was rendered (see
     /// [`Builder::uncertain`]).
     pub uncertain: bool,
+    /// Generated objects whose names got kustomize's hash suffix, with their names before it.
+    pub hashed: Vec<(DocId, compact_str::CompactString)>,
+}
+
+/// A standalone kustomize build (see [`render_standalone`]) that hashed generated names.
+#[derive(Debug, Default)]
+pub struct StandaloneHashed {
+    pub objects: Vec<DocId>,
+    /// Generated objects whose names got the hash suffix, with their names before it.
+    pub hashed: Vec<(DocId, compact_str::CompactString)>,
+    /// The kustomization and patch files the build read.
+    pub read: Vec<crate::source::FileId>,
 }
 
 #[derive(Debug, Default)]
@@ -60,6 +72,8 @@ pub struct Rendered {
     pub standalone: Vec<DocId>,
     /// What those builds could not do, or where they fail.
     pub standalone_problems: Vec<Problem>,
+    /// Those builds that hashed generated names.
+    pub standalone_hashed: Vec<StandaloneHashed>,
     /// Builds that failed inside this tool: the directory, and what went wrong.
     pub internal_errors: Vec<(String, String)>,
 }
@@ -168,6 +182,7 @@ pub fn render_all(
                     status: Status::Failed,
                     read: Vec::new(),
                     uncertain: false,
+                    hashed: Vec::new(),
                 });
             }
             break;
@@ -217,8 +232,12 @@ pub fn render_all(
             if headers.len() != objects.len() {
                 headers = finish(&mut objects, lean);
             }
-            for (o, header) in objects.into_iter().zip(headers) {
+            for (mut o, header) in objects.into_iter().zip(headers) {
+                let unhashed = o.unhashed.take();
                 let id = out.push(base, o, header);
+                if let Some(name) = unhashed {
+                    build.hashed.push((id, name));
+                }
                 let Some(doc) = out.docs.last() else { continue };
                 if matches!(doc.kind(), Kind::ConfigMap | Kind::Secret) {
                     rendered_data.insert(
@@ -317,6 +336,7 @@ fn build_one(
             status: Status::Full,
             read: Vec::new(),
             uncertain: false,
+            hashed: Vec::new(),
         },
         objects: Vec::new(),
         headers: Vec::new(),
@@ -414,6 +434,7 @@ pub fn render_standalone(
     for dir in dirs {
         builder.problems.clear();
         builder.partial = false;
+        builder.read.clear();
         let mut objects = guarded_build(
             &mut builder,
             dir,
@@ -423,9 +444,20 @@ pub fn render_standalone(
         );
         out.standalone_problems.append(&mut builder.problems);
         let headers = finish(&mut objects, lean);
-        for (o, header) in objects.into_iter().zip(headers) {
+        let mut hashed = StandaloneHashed::default();
+        for (mut o, header) in objects.into_iter().zip(headers) {
+            let unhashed = o.unhashed.take();
             let id = out.push(base, o, header);
             out.standalone.push(id);
+            hashed.objects.push(id);
+            if let Some(name) = unhashed {
+                hashed.hashed.push((id, name));
+            }
+        }
+        if !hashed.hashed.is_empty() {
+            hashed.read = builder.read.iter().copied().collect();
+            hashed.read.sort_unstable();
+            out.standalone_hashed.push(hashed);
         }
     }
 }

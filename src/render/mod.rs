@@ -38,6 +38,9 @@ pub struct RObject {
     pub file: FileId,
     /// Generated objects get kustomize's content hash appended to their name.
     pub hash_suffix: bool,
+    /// For a generated object whose name got the hash: its name before (what a reference in a
+    /// field kustomize does not rewrite still says).
+    pub unhashed: Option<compact_str::CompactString>,
     /// Values that came through substitution: their path, and where each variable was defined.
     pub substitutions: Vec<Substitution>,
 }
@@ -58,6 +61,7 @@ impl RObject {
             source: Some(id),
             file: doc.file,
             hash_suffix: false,
+            unhashed: None,
             substitutions: Vec::new(),
         }
     }
@@ -68,6 +72,7 @@ impl RObject {
             source: None,
             file,
             hash_suffix,
+            unhashed: None,
             substitutions: Vec::new(),
         }
     }

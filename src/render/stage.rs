@@ -84,6 +84,8 @@ pub struct Output {
     pub standalone: Vec<DocId>,
     /// What those builds could not do, or where they fail.
     pub standalone_problems: Vec<Problem>,
+    /// Those builds that hashed generated names.
+    pub standalone_hashed: Vec<flux::StandaloneHashed>,
     /// Builds that failed inside this tool: the directory, and what went wrong.
     pub internal_errors: Vec<(String, String)>,
     /// What is known to be deployed.
@@ -159,6 +161,7 @@ pub fn render(
         substitutions,
         standalone,
         standalone_problems,
+        standalone_hashed,
         internal_errors,
     } = rendered;
     if let Some(h) = &mut handover {
@@ -173,6 +176,7 @@ pub fn render(
         substitutions,
         standalone,
         standalone_problems,
+        standalone_hashed,
         internal_errors,
         scope,
         handover,

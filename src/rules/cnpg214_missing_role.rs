@@ -42,6 +42,8 @@ impl Roles {
         role == "postgres"
             || role == "streaming_replica"
             || role.starts_with("pg_")
+            // The operator's own (`cnpg_pooler_pgbouncer`, `cnpg_metrics_exporter`).
+            || role.starts_with("cnpg_")
             || self.owner.as_deref() == Some(role)
             || self.managed.contains(role)
             || self.by_sql.contains(role)
@@ -62,6 +64,11 @@ pub fn check(ctx: &mut Ctx<'_>) {
     }
 }
 
+/// Whether CloudNativePG may treat the Cluster as a replica (a placeholder counts as one).
+fn is_replica(root: &Node) -> bool {
+    crate::model::cnpg::Cluster(root).is_replica() != Some(false)
+}
+
 /// What the repository shows of a Cluster's roles.
 fn roles_of(index: &Index, inst: InstId, root: &Node) -> Roles {
     let spec = root.get("spec");
@@ -69,8 +76,7 @@ fn roles_of(index: &Index, inst: InstId, root: &Node) -> Roles {
     let initdb = bootstrap.and_then(|b| b.get("initdb"));
     // No bootstrap section means the default initdb (`app` owning `app`).
     let fresh = bootstrap.is_none_or(|b| b.get("recovery").is_none() && b.get("pg_basebackup").is_none());
-    let mut complete = fresh
-        && root.at(&["spec", "replica", "enabled"]).and_then(|n| n.as_scalar()?.as_bool()) != Some(true);
+    let mut complete = fresh && !is_replica(root);
     let owner = match initdb {
         None => Some("app".to_string()),
         Some(initdb) => {
@@ -105,6 +111,13 @@ fn roles_of(index: &Index, inst: InstId, root: &Node) -> Roles {
                 managed.insert(n.to_string());
             }
             None => complete = false,
+        }
+        // A role that may create roles (a superuser, CREATEROLE) may make any owner.
+        if ["superuser", "createrole"]
+            .iter()
+            .any(|k| role.get(k).is_some_and(|v| v.as_scalar().and_then(|b| b.as_bool()) != Some(false)))
+        {
+            complete = false;
         }
     }
     // DatabaseRoles (CloudNativePG 1.30) of this Cluster.
@@ -143,6 +156,10 @@ fn roles_of(index: &Index, inst: InstId, root: &Node) -> Roles {
             if let Some(created) = sql::created_role(&s) {
                 by_sql.insert(created);
             }
+            // A `DO` block or a function may create roles this reading cannot see.
+            if sql::is_opaque(&s) {
+                complete = false;
+            }
         }
     }
     Roles {
@@ -173,6 +190,15 @@ fn post_init_statements(initdb: &Node) -> Vec<(String, &Node)> {
 /// Post-init SQL that names a managed role before any managed role exists.
 fn post_init(ctx: &mut Ctx<'_>, doc: DocId, inst: InstId, root: &Node, roles: &Roles) {
     let Some(initdb) = root.at(&["spec", "bootstrap", "initdb"]) else { return };
+    // A replica runs no post-init SQL; SQL files run before the later inline fields and may
+    // create any role.
+    if is_replica(root)
+        || ["postInitSQLRefs", "postInitApplicationSQLRefs", "postInitTemplateSQLRefs"]
+            .iter()
+            .any(|k| initdb.get(k).is_some())
+    {
+        return;
+    }
     // Roles the SQL has created so far: a statement may use a role an earlier one created.
     let mut created: BTreeSet<String> = BTreeSet::new();
     for (field, node) in post_init_statements(initdb) {
@@ -181,7 +207,12 @@ fn post_init(ctx: &mut Ctx<'_>, doc: DocId, inst: InstId, root: &Node, roles: &R
             continue;
         }
         let mut named: Vec<String> = Vec::new();
-        for s in sql::statements(text) {
+        let statements = sql::statements(text);
+        // Past a `DO` block, any role may exist.
+        if statements.iter().any(|s| sql::is_opaque(s)) {
+            return;
+        }
+        for s in statements {
             if let Some(c) = sql::created_role(&s) {
                 created.insert(c);
             }
@@ -290,10 +321,20 @@ mod sql {
                 while i < chars.len() && chars[i] != '\n' {
                     i += 1;
                 }
+            } else if c == '/' && chars.get(i + 1) == Some(&'*') {
+                i += 2;
+                while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
+                    i += 1;
+                }
+                i += 2;
             } else if c == '\'' {
+                // `E'…'` strings take backslash escapes.
+                let escapes = i > 0 && matches!(chars[i - 1], 'e' | 'E');
                 i += 1;
                 while i < chars.len() {
-                    if chars[i] == '\'' && chars.get(i + 1) == Some(&'\'') {
+                    let escaped = escapes && chars[i] == '\\';
+                    let doubled = chars[i] == '\'' && chars.get(i + 1) == Some(&'\'');
+                    if escaped || doubled {
                         i += 2;
                     } else if chars[i] == '\'' {
                         break;
@@ -362,6 +403,13 @@ mod sql {
         }
     }
 
+    /// A `DO` block, or a function or procedure, whose body this reading skips.
+    pub fn is_opaque(s: &[Tok]) -> bool {
+        s.first().is_some_and(|t| t.is_kw("do"))
+            || (s.first().is_some_and(|t| t.is_kw("create"))
+                && s.iter().take(4).any(|t| t.is_kw("function") || t.is_kw("procedure")))
+    }
+
     /// The role a `CREATE ROLE` / `CREATE USER` / `CREATE GROUP` statement creates.
     pub fn created_role(s: &[Tok]) -> Option<String> {
         let first = s.first()?;
@@ -399,7 +447,7 @@ mod sql {
         let starts = |kws: &[&str]| kws.iter().enumerate().all(|(n, k)| s.get(n).is_some_and(|t| t.is_kw(k)));
         if starts(&["alter", "role"]) || starts(&["alter", "user"]) {
             if let Some(n) = s.get(2).and_then(Tok::ident) {
-                if !matches!(n, "all" | "current_user" | "session_user") {
+                if !matches!(n, "all" | "current_user" | "session_user" | "mapping") {
                     out.push(n.to_string());
                 }
             }
@@ -455,6 +503,14 @@ mod sql {
                 roles("CREATE FUNCTION f() RETURNS void AS $$ GRANT x TO c $$ LANGUAGE sql"),
                 Vec::<String>::new()
             );
+        }
+
+        #[test]
+        fn skips_comments_strings_and_mappings() {
+            assert_eq!(roles("/* GRANT x TO a */ SELECT 1"), Vec::<String>::new());
+            assert_eq!(roles("SELECT E'it\\'s; GRANT x TO b'"), Vec::<String>::new());
+            assert_eq!(roles("ALTER USER MAPPING FOR app SERVER s"), Vec::<String>::new());
+            assert!(statements("DO $$ BEGIN CREATE ROLE a; END $$").iter().any(|s| is_opaque(s)));
         }
 
         #[test]

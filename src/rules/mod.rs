@@ -95,6 +95,7 @@ registry! {
     cnpg214_missing_role => "CNPG214-missing-role.md",
     cnpg215_recovery_across_majors => "CNPG215-recovery-across-majors.md",
     cnpg216_pooler_exceeds_max_connections => "CNPG216-pooler-exceeds-max-connections.md",
+    cnpg217_role_never_dropped => "CNPG217-role-never-dropped.md",
     cnpg301_workload_identity_member_mismatch => "CNPG301-workload-identity-member-mismatch.md",
     cnpg302_workload_identity_annotation_missing => "CNPG302-workload-identity-annotation-missing.md",
     cnpg401_shared_flux_kustomization => "CNPG401-shared-flux-kustomization.md",

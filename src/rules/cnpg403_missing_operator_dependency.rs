@@ -1,5 +1,6 @@
 //! CNPG403: a Flux Kustomization applies CloudNativePG objects without waiting for the
-//! operator.
+//! operator: no dependsOn at all, or dependencies that never lead to the Kustomization that
+//! installs the operator (or, for an ObjectStore, the barman-cloud plugin).
 
 use crate::rules::{Loc, Category, RuleMeta, Severity};
 use crate::rules::engine::Ctx;
@@ -12,7 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "CNPG403",
     name: "missing-operator-dependency",
     severity: Severity::Warning,
-    summary: "A Flux Kustomization applies CloudNativePG objects but has no dependsOn and does not install the operator.",
+    summary: "A Flux Kustomization applies CloudNativePG objects but has no dependsOn, or none that leads to the operator, and does not install the operator.",
     on_by_default: true,
     category: Category::Flux,
     needs_schemas: false,
@@ -47,6 +48,39 @@ fn installs_operator(doc: &crate::model::Doc) -> bool {
     }
 }
 
+/// What an installer installs: the operator (CloudNativePG's CRDs and controller), or the
+/// barman-cloud plugin, whose CRD an ObjectStore needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Installs {
+    Operator,
+    Plugin,
+}
+
+fn installs(doc: &crate::model::Doc, what: Installs) -> bool {
+    if !installs_operator(doc) {
+        return false;
+    }
+    let Some(h) = &doc.header else { return false };
+    let plugin = match h.kind_name.as_str() {
+        "CustomResourceDefinition" => {
+            doc.root.at(&["spec", "group"]).and_then(Node::as_str) == Some(BARMAN_GROUP)
+        }
+        _ => [
+            &["spec", "chart", "spec", "chart"][..],
+            &["spec", "chartRef", "name"][..],
+            &["metadata", "name"][..],
+        ]
+        .iter()
+        .any(|p| {
+            doc.root
+                .at(p)
+                .and_then(Node::as_str)
+                .is_some_and(|s| s.to_ascii_lowercase().contains("barman-cloud"))
+        }),
+    };
+    plugin == (what == Installs::Plugin)
+}
+
 fn is_cnpg_object(doc: &crate::model::Doc) -> bool {
     doc.header
         .as_ref()
@@ -62,13 +96,15 @@ pub fn check(ctx: &mut Ctx<'_>) {
         .filter(|b| b.objects.iter().any(|&d| index.doc(d).is_some_and(installs_operator)))
         .filter_map(|b| index.doc_name(b.ks))
         .collect();
-    for b in &index.builds {
+    let graph = Graph::of(index);
+    for (bi, b) in index.builds.iter().enumerate() {
         if b.status == Status::Failed {
             continue;
         }
         let Some(ks_doc) = index.doc(b.ks) else { continue };
         let ks = FluxKustomization(&ks_doc.root);
         if ks_doc.root.at(&["spec", "dependsOn"]).is_some_and(|d| !d.is_null()) || ks.depends_on().next().is_some() {
+            dependencies_reach_installers(ctx, &graph, bi);
             continue;
         }
         let objects: Vec<&crate::model::Doc> = b.objects.iter().filter_map(|&d| index.doc(d)).collect();
@@ -108,5 +144,171 @@ pub fn check(ctx: &mut Ctx<'_>) {
             ),
         )
         .help(help);
+    }
+}
+
+/// A build by its Kustomization's namespace (`None`: unknown).
+type Named = (Option<String>, usize);
+
+/// The Flux Kustomizations as a graph: each build's dependsOn targets and the build that
+/// applies it, by build index, with what each installs.
+struct Graph {
+    /// `None`: a dependency that cannot be resolved (a placeholder, a name not defined).
+    edges: Vec<Option<Vec<usize>>>,
+    installs: Vec<(bool, bool)>,
+    group: Vec<u32>,
+}
+
+impl Graph {
+    fn of(index: &crate::index::Index) -> Graph {
+        use std::collections::HashMap;
+        let builds = &index.builds;
+        let key = |b: &crate::render::flux::KsBuild| {
+            let ns = index.doc_namespace(b.ks).and_then(|n| n.known().map(str::to_string));
+            let name = index.doc_name(b.ks).map(str::to_string);
+            (b.group, ns, name)
+        };
+        let mut by_name: HashMap<(u32, String), Vec<Named>> = HashMap::new();
+        let mut applied_by: HashMap<crate::model::DocId, usize> = HashMap::new();
+        for (i, b) in builds.iter().enumerate() {
+            let (g, ns, name) = key(b);
+            if let Some(name) = name {
+                by_name.entry((g, name)).or_default().push((ns, i));
+            }
+            for &o in &b.objects {
+                applied_by.insert(o, i);
+            }
+        }
+        let mut edges = Vec::with_capacity(builds.len());
+        for b in builds {
+            let (g, own_ns, _) = key(b);
+            let Some(doc) = index.doc(b.ks) else {
+                edges.push(None);
+                continue;
+            };
+            let mut out: Option<Vec<usize>> = Some(Vec::new());
+            for dep in FluxKustomization(&doc.root).depends_on() {
+                let crate::model::Val::Known(name) = dep.name.value else {
+                    out = None;
+                    break;
+                };
+                let ns = match dep.namespace {
+                    Some(crate::model::Val::Known(n)) => Some(n.to_string()),
+                    Some(crate::model::Val::Unknown) => {
+                        out = None;
+                        break;
+                    }
+                    None => own_ns.clone(),
+                };
+                let found: Vec<usize> = by_name
+                    .get(&(g, name.to_string()))
+                    .map(|v| {
+                        v.iter()
+                            .filter(|(n, _)| n.is_none() || ns.is_none() || *n == ns)
+                            .map(|&(_, i)| i)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if found.is_empty() {
+                    out = None;
+                    break;
+                }
+                if let Some(o) = out.as_mut() {
+                    o.extend(found);
+                }
+            }
+            // The Kustomization that applies this one waited for its own dependencies first.
+            if let (Some(o), Some(&parent)) = (out.as_mut(), applied_by.get(&b.ks)) {
+                o.push(parent);
+            }
+            edges.push(out);
+        }
+        let installs = builds
+            .iter()
+            .map(|b| {
+                let docs = || b.objects.iter().filter_map(|&d| index.doc(d));
+                (
+                    docs().any(|d| installs(d, Installs::Operator)),
+                    docs().any(|d| installs(d, Installs::Plugin)),
+                )
+            })
+            .collect();
+        let group = builds.iter().map(|b| b.group).collect();
+        Graph { edges, installs, group }
+    }
+
+    fn has(&self, i: usize, what: Installs) -> bool {
+        self.installs
+            .get(i)
+            .is_some_and(|&(op, pl)| if what == Installs::Operator { op } else { pl })
+    }
+
+    /// The builds reachable from `from` (itself included); `None` when an edge on the way
+    /// cannot be resolved.
+    fn closure(&self, from: usize) -> Option<Vec<usize>> {
+        let mut seen = vec![false; self.edges.len()];
+        let mut stack = vec![from];
+        let mut out = Vec::new();
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(seen.get_mut(i)?, true) {
+                continue;
+            }
+            out.push(i);
+            stack.extend(self.edges.get(i)?.as_ref()?.iter().copied());
+        }
+        Some(out)
+    }
+}
+
+/// A Kustomization with dependsOn whose dependencies, followed transitively (and through the
+/// Kustomizations that apply it), never reach the one that installs what its objects need,
+/// when that installer is in the repository.
+fn dependencies_reach_installers(ctx: &mut Ctx<'_>, graph: &Graph, bi: usize) {
+    let index = ctx.index;
+    let Some(b) = index.builds.get(bi) else { return };
+    let objects: Vec<&crate::model::Doc> = b.objects.iter().filter_map(|&d| index.doc(d)).collect();
+    let applies = |group: &str| {
+        objects
+            .iter()
+            .any(|d| d.header.as_ref().is_some_and(|h| h.group == group))
+    };
+    let needs = [
+        (Installs::Operator, applies(CNPG_GROUP)),
+        (Installs::Plugin, applies(BARMAN_GROUP)),
+    ];
+    let Some(reached) = graph.closure(bi) else { return };
+    for (what, needed) in needs {
+        if !needed || reached.iter().any(|&i| graph.has(i, what)) {
+            continue;
+        }
+        let installers: Vec<&str> = (0..index.builds.len())
+            .filter(|&i| graph.group.get(i) == Some(&b.group) && graph.has(i, what))
+            .filter_map(|i| index.builds.get(i).and_then(|x| index.doc_name(x.ks)))
+            .collect();
+        let Some(installer) = installers.first() else { continue };
+        let Some(ks_doc) = index.doc(b.ks) else { continue };
+        let Some(deps) = ks_doc.root.at(&["spec", "dependsOn"]) else { continue };
+        let names: Vec<&str> = FluxKustomization(&ks_doc.root)
+            .depends_on()
+            .filter_map(|d| d.name.value.known())
+            .collect();
+        let (what_text, kind) = match what {
+            Installs::Operator => ("the CloudNativePG operator", "CloudNativePG objects"),
+            Installs::Plugin => ("the barman-cloud plugin", "an ObjectStore"),
+        };
+        let name = index.doc_name(b.ks).unwrap_or("this Kustomization");
+        ctx.report(
+            Loc::value(b.ks, deps),
+            format!(
+                "Flux Kustomization `{name}` applies {kind}, but its dependsOn ({}), followed \
+                 transitively, never reaches `{installer}`, which installs {what_text}: on a \
+                 fresh cluster or a rebuild it can run before the CRDs exist, and the whole \
+                 apply fails (\"no matches for kind\") until a retry happens to come after it",
+                crate::rules::support::code_list(&names),
+            ),
+        )
+        .help(format!(
+            "Add `{installer}` to spec.dependsOn (or make one of the dependencies depend on it)."
+        ));
     }
 }

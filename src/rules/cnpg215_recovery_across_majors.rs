@@ -68,6 +68,13 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 continue;
             };
             let Some(source) = known_text(source_node) else { continue };
+            // A recovery target may pick a base backup from before the source's own major
+            // upgrade: its archive then holds both majors.
+            if method == "recovery"
+                && doc.root.at(&["spec", "bootstrap", "recovery", "recoveryTarget"]).is_some()
+            {
+                continue;
+            }
             let origins = if method == "recovery" {
                 recovered_from(index, inst, source, &archived)
             } else {
@@ -105,11 +112,18 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     ),
                 )
                 .object(inst)
-                .help(format!(
-                    "Bootstrap with the source's major ({theirs}) and upgrade afterwards by \
-                     changing the image (CloudNativePG runs pg_upgrade), or use \
-                     `bootstrap.initdb.import`, a logical import, which crosses majors."
-                ));
+                .help(if theirs < own {
+                    format!(
+                        "Bootstrap with the source's major ({theirs}) and upgrade afterwards by \
+                         changing the image (CloudNativePG runs pg_upgrade), or use \
+                         `bootstrap.initdb.import`, a logical import, which crosses majors."
+                    )
+                } else {
+                    format!(
+                        "Run this Cluster on the source's major ({theirs}): a major cannot be \
+                         downgraded. Or use `bootstrap.initdb.import`, a logical import."
+                    )
+                });
             f.related(Loc::value(i.doc, own_node), format!("PostgreSQL {own} here"));
             if let Some(d) = index.instance(origin).map(|o| o.doc) {
                 if let Some(doc) = index.doc(d) {

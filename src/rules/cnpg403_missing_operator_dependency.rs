@@ -156,6 +156,8 @@ struct Graph {
     /// `None`: a dependency that cannot be resolved (a placeholder, a name not defined).
     edges: Vec<Option<Vec<usize>>>,
     installs: Vec<(bool, bool)>,
+    /// Waits, through healthChecks, for the operator's or the plugin's CRDs.
+    gates: Vec<(bool, bool)>,
     group: Vec<u32>,
 }
 
@@ -233,8 +235,44 @@ impl Graph {
                 )
             })
             .collect();
+        // A Kustomization whose healthChecks wait for the CRDs is the repository's own gate:
+        // reaching it is enough. Whether the gate works (`wait: true` ignores healthChecks) is
+        // CNPG407's finding, not a second one here.
+        let gates = builds
+            .iter()
+            .map(|b| {
+                let checks = index
+                    .doc(b.ks)
+                    .and_then(|d| d.root.at(&["spec", "healthChecks"]))
+                    .and_then(Node::as_seq)
+                    .unwrap_or(&[]);
+                let gates = |group: &str| {
+                    checks.iter().any(|c| {
+                        c.get("kind").and_then(Node::as_str) == Some("CustomResourceDefinition")
+                            && c.get("name")
+                                .and_then(Node::as_str)
+                                .is_some_and(|n| n.ends_with(&format!(".{group}")))
+                    })
+                };
+                (gates(CNPG_GROUP), gates(BARMAN_GROUP))
+            })
+            .collect();
         let group = builds.iter().map(|b| b.group).collect();
-        Graph { edges, installs, group }
+        Graph {
+            edges,
+            installs,
+            gates,
+            group,
+        }
+    }
+
+    /// Whether build `i` installs `what` or gates on its CRDs.
+    fn satisfies(&self, i: usize, what: Installs) -> bool {
+        self.has(i, what)
+            || self
+                .gates
+                .get(i)
+                .is_some_and(|&(op, pl)| if what == Installs::Operator { op } else { pl })
     }
 
     fn has(&self, i: usize, what: Installs) -> bool {
@@ -278,14 +316,35 @@ fn dependencies_reach_installers(ctx: &mut Ctx<'_>, graph: &Graph, bi: usize) {
     ];
     let Some(reached) = graph.closure(bi) else { return };
     for (what, needed) in needs {
-        if !needed || reached.iter().any(|&i| graph.has(i, what)) {
+        if !needed || reached.iter().any(|&i| graph.satisfies(i, what)) {
             continue;
         }
-        let installers: Vec<&str> = (0..index.builds.len())
-            .filter(|&i| graph.group.get(i) == Some(&b.group) && graph.has(i, what))
-            .filter_map(|i| index.builds.get(i).and_then(|x| index.doc_name(x.ks)))
+        // Name the one that ships the CRDs first, then a gate on them, then any installer
+        // (a plugin's Deployment may come from another Kustomization than its CRD).
+        let group = if what == Installs::Operator { CNPG_GROUP } else { BARMAN_GROUP };
+        let ships_crd = |x: &crate::render::flux::KsBuild| {
+            x.objects.iter().filter_map(|&d| index.doc(d)).any(|d| {
+                d.header.as_ref().is_some_and(|h| h.kind_name == "CustomResourceDefinition")
+                    && d.root.at(&["spec", "group"]).and_then(Node::as_str) == Some(group)
+            })
+        };
+        let mut installers: Vec<(u8, &str)> = (0..index.builds.len())
+            .filter(|&i| graph.group.get(i) == Some(&b.group) && graph.satisfies(i, what))
+            .filter_map(|i| {
+                let x = index.builds.get(i)?;
+                let rank = if ships_crd(x) {
+                    0
+                } else if graph.has(i, what) {
+                    2
+                } else {
+                    1
+                };
+                Some((rank, index.doc_name(x.ks)?))
+            })
             .collect();
-        let Some(installer) = installers.first() else { continue };
+        installers.sort_by_key(|&(rank, _)| rank);
+        let Some(&(rank, installer)) = installers.first() else { continue };
+        let provides = if rank == 1 { "waits for the CRDs of" } else { "installs" };
         let Some(ks_doc) = index.doc(b.ks) else { continue };
         let Some(deps) = ks_doc.root.at(&["spec", "dependsOn"]) else { continue };
         let names: Vec<&str> = FluxKustomization(&ks_doc.root)
@@ -301,7 +360,7 @@ fn dependencies_reach_installers(ctx: &mut Ctx<'_>, graph: &Graph, bi: usize) {
             Loc::value(b.ks, deps),
             format!(
                 "Flux Kustomization `{name}` applies {kind}, but its dependsOn ({}), followed \
-                 transitively, never reaches `{installer}`, which installs {what_text}: on a \
+                 transitively, never reaches `{installer}`, which {provides} {what_text}: on a \
                  fresh cluster or a rebuild it can run before the CRDs exist, and the whole \
                  apply fails (\"no matches for kind\") until a retry happens to come after it",
                 crate::rules::support::code_list(&names),

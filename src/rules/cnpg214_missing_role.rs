@@ -123,11 +123,7 @@ fn roles_of(index: &Index, inst: InstId, root: &Node) -> Roles {
     // DatabaseRoles (CloudNativePG 1.30) of this Cluster.
     let ns = index.namespace(inst).unwrap_or("");
     let cluster = index.name(inst).unwrap_or("");
-    for (other, _, d) in index.instances_of(Kind::Other) {
-        let Some(h) = d.header.as_ref() else { continue };
-        if h.group != crate::model::object::CNPG_GROUP || h.kind_name != "DatabaseRole" {
-            continue;
-        }
+    for (other, _, d) in index.instances_of(Kind::DatabaseRole) {
         if index.namespace(other) != Some(ns) || !index.paired(inst, other) {
             continue;
         }

@@ -22,11 +22,7 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
-    for (role_inst, ri, rdoc) in index.instances_of(Kind::Other) {
-        let Some(h) = rdoc.header.as_ref() else { continue };
-        if h.group != crate::model::object::CNPG_GROUP || h.kind_name != "DatabaseRole" {
-            continue;
-        }
+    for (role_inst, ri, rdoc) in index.instances_of(Kind::DatabaseRole) {
         if ri.owner.is_none() && is_demo_path(index, ri.doc) {
             continue;
         }

@@ -61,7 +61,9 @@ pub fn file_kind(path: &Path) -> Option<FileKind> {
     let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
     match ext.as_str() {
         "yaml" | "yml" => Some(FileKind::Yaml),
-        "tf" => Some(FileKind::Terraform),
+        // Variable files and Terragrunt inputs decide whether a variable's default applies.
+        "tf" | "tfvars" => Some(FileKind::Terraform),
+        "hcl" if name == "terragrunt.hcl" => Some(FileKind::Terraform),
         _ => None,
     }
 }

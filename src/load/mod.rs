@@ -4,6 +4,7 @@
 
 mod hcl_parse;
 pub mod terraform;
+pub mod tf_module;
 
 use std::collections::HashSet;
 

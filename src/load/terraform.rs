@@ -15,13 +15,63 @@ use hcl_edit::structure::{Block, Body};
 use hcl_edit::template::{Element, Template};
 use hcl_edit::Span;
 
-/// A string value read from HCL: fully literal, or containing interpolations/references we cannot resolve.
+/// A string value read from HCL: fully literal, built from module inputs and locals that the
+/// files around it may define, or depending on something else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TfText {
     /// The whole value is literal text (escapes decoded).
     Known(String),
+    /// Literal text and `var.NAME` / `local.NAME` references, which only the module's other
+    /// files can resolve (see [`super::tf_module`]).
+    Template(Vec<TfPart>),
     /// The value depends on something this module does not evaluate.
     Unknown,
+}
+
+/// A piece of a [`TfText::Template`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TfPart {
+    Text(String),
+    Var(String),
+    Local(String),
+}
+
+/// Which objects of a bucket a lifecycle rule applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TfScope {
+    /// Every object.
+    Bucket,
+    /// Objects whose key starts with any of these.
+    Prefixes(Vec<TfText>),
+    /// A filter this module does not evaluate (tags, sizes, suffixes, storage classes, dates,
+    /// noncurrent versions): the rule may or may not touch the archive.
+    Unknown,
+}
+
+/// A lifecycle rule that deletes objects once they are `age` days old.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TfDeleteRule {
+    /// The span covers the number literal.
+    pub age: Spanned<u32>,
+    pub scope: TfScope,
+}
+
+/// A `variable "NAME"` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TfVariable {
+    pub name: String,
+    /// `None` when it has no default (a value must be given).
+    pub default: Option<TfText>,
+}
+
+/// A `module "NAME" { source = ... }` call with the inputs it passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TfModuleCall {
+    pub source: TfText,
+    pub inputs: Vec<(String, TfText)>,
+    /// Whether an input references a `google_service_account`, or the source names IAM or
+    /// Workload Identity: a module this module cannot see into may bind service accounts.
+    pub may_bind_service_accounts: bool,
 }
 
 /// A value together with the byte range in the `.tf` source it was read from.
@@ -37,6 +87,16 @@ pub struct TfFacts {
     pub buckets: Vec<TfBucket>,
     pub service_accounts: Vec<TfServiceAccount>,
     pub wi_members: Vec<TfWiMember>,
+    /// Google service accounts that something other than a readable Workload Identity member
+    /// may let Kubernetes service accounts impersonate: an IAM policy resource, a member list
+    /// that is not spelled out, a project-wide grant (`Unknown`: any account).
+    pub other_grants: Vec<TfText>,
+    pub variables: Vec<TfVariable>,
+    pub locals: Vec<(String, TfText)>,
+    pub modules: Vec<TfModuleCall>,
+    /// Top-level attributes, and the keys of a top-level `inputs` object: the variable values of
+    /// a `.tfvars` file or a `terragrunt.hcl`.
+    pub assignments: Vec<(String, TfText)>,
 }
 
 /// A bucket with a lifecycle rule that deletes objects after N days.
@@ -48,8 +108,8 @@ pub struct TfBucket {
     /// another resource, of the literal it resolved to). When absent, `Unknown` spanning the
     /// resource label.
     pub name: Spanned<TfText>,
-    /// The age in days of every enabled rule that deletes objects; spans cover the number literal.
-    pub delete_after_days: Vec<Spanned<u32>>,
+    /// Every enabled rule that deletes current objects after a literal number of days.
+    pub delete_rules: Vec<TfDeleteRule>,
 }
 
 /// A `google_service_account` resource.
@@ -114,12 +174,137 @@ pub fn extract(source: &str) -> Result<TfFacts, TfParseError> {
             }
             "google_service_account" => facts.service_accounts.push(service_account(res)),
             "google_service_account_iam_member" | "google_service_account_iam_binding" => {
-                facts.wi_members.extend(wi_members(res, &index));
+                let (members, unreadable) = wi_members(res, &index);
+                facts.wi_members.extend(members);
+                if unreadable {
+                    facts.other_grants.push(service_account_of(res, &index));
+                }
             }
+            "google_service_account_iam_policy" => {
+                facts.other_grants.push(service_account_of(res, &index));
+            }
+            kind if is_wide_grant(kind, res.body) => facts.other_grants.push(TfText::Unknown),
             _ => {}
         }
     }
+    module_level(&body, &mut facts);
     Ok(facts)
+}
+
+/// The blocks and attributes that other files of the module, or the callers of a module,
+/// resolve values through.
+fn module_level(body: &Body, facts: &mut TfFacts) {
+    for attr in body.attributes() {
+        let key = attr.key.as_str();
+        if key == "inputs" {
+            if let Expression::Object(object) = &attr.value {
+                for (k, v) in object.iter() {
+                    if let Some(name) = object_key(k) {
+                        facts.assignments.push((name, spanned_text(v.expr()).value));
+                    }
+                }
+            }
+        }
+        facts
+            .assignments
+            .push((key.to_owned(), spanned_text(&attr.value).value));
+    }
+    for block in body.blocks() {
+        match (block.ident.as_str(), block.labels.as_slice()) {
+            ("variable", [name]) => facts.variables.push(TfVariable {
+                name: name.as_str().to_owned(),
+                default: block
+                    .body
+                    .get_attribute("default")
+                    .map(|a| spanned_text(&a.value).value),
+            }),
+            ("locals", []) => {
+                for attr in block.body.attributes() {
+                    facts.locals.push((
+                        attr.key.as_str().to_owned(),
+                        spanned_text(&attr.value).value,
+                    ));
+                }
+            }
+            ("module", [_]) => facts.modules.push(module_call(&block.body)),
+            _ => {}
+        }
+    }
+}
+
+fn object_key(key: &hcl_edit::expr::ObjectKey) -> Option<String> {
+    match key {
+        hcl_edit::expr::ObjectKey::Ident(ident) => Some(ident.as_str().to_owned()),
+        hcl_edit::expr::ObjectKey::Expression(Expression::String(s)) => Some(s.as_str().to_owned()),
+        hcl_edit::expr::ObjectKey::Expression(_) => None,
+    }
+}
+
+fn module_call(body: &Body) -> TfModuleCall {
+    let source = body
+        .get_attribute("source")
+        .map_or(TfText::Unknown, |a| spanned_text(&a.value).value);
+    let names_iam = match &source {
+        TfText::Known(s) => {
+            let s = s.to_ascii_lowercase();
+            [
+                "iam",
+                "workload-identity",
+                "workload_identity",
+                "service-account",
+                "service_account",
+            ]
+            .iter()
+            .any(|w| s.contains(w))
+        }
+        _ => true,
+    };
+    let mut references_gsa = false;
+    let mut inputs = Vec::new();
+    for attr in body.attributes() {
+        references_gsa |= mentions(&attr.value, "google_service_account");
+        inputs.push((
+            attr.key.as_str().to_owned(),
+            spanned_text(&attr.value).value,
+        ));
+    }
+    TfModuleCall {
+        source,
+        inputs,
+        may_bind_service_accounts: names_iam || references_gsa,
+    }
+}
+
+/// Whether the expression's source text names `word` anywhere (a reference, a string, a
+/// nested object); cheap and conservative.
+fn mentions(expr: &Expression, word: &str) -> bool {
+    expr.to_string().contains(word)
+}
+
+/// Project-, folder- and organization-level grants of the Workload Identity role (or of a role
+/// this module cannot read, or of a whole policy) let members impersonate every service
+/// account below them.
+fn is_wide_grant(kind: &str, body: &Body) -> bool {
+    let wide = [
+        "google_project_iam_",
+        "google_folder_iam_",
+        "google_organization_iam_",
+    ];
+    let Some(rest) = wide.iter().find_map(|p| kind.strip_prefix(p)) else {
+        return false;
+    };
+    match rest {
+        "policy" => true,
+        "member" | "binding" => grants_workload_identity(body),
+        _ => false,
+    }
+}
+
+/// The account a `google_service_account_iam_*` resource is about.
+fn service_account_of(res: &Resource<'_>, index: &Index) -> TfText {
+    res.body
+        .get_attribute("service_account_id")
+        .map_or(TfText::Unknown, |attr| gsa_account_id(&attr.value, index))
 }
 
 /// A `resource "<kind>" "<name>" { ... }` block.
@@ -196,14 +381,14 @@ impl Index {
 // Buckets
 
 fn gcs_bucket(res: &Resource<'_>) -> Option<TfBucket> {
-    let days: Vec<Spanned<u32>> = res
+    let rules: Vec<TfDeleteRule> = res
         .body
         .get_blocks("lifecycle_rule")
         .filter(|rule| is_gcs_delete_rule(rule))
         .flat_map(|rule| rule.body.get_blocks("condition"))
-        .filter_map(|condition| int_attr(&condition.body, "age"))
+        .filter_map(|condition| gcs_delete_rule(&condition.body))
         .collect();
-    bucket("gcs", attr_text(res, "name"), days)
+    bucket("gcs", attr_text(res, "name"), rules)
 }
 
 fn is_gcs_delete_rule(rule: &Block) -> bool {
@@ -212,13 +397,58 @@ fn is_gcs_delete_rule(rule: &Block) -> bool {
         .any(|action| is_literal(&action.body, "type", "Delete"))
 }
 
+/// A GCS condition deletes an object when all its conditions hold. Only `age` with an optional
+/// `matches_prefix` (and conditions that do not narrow which live objects match) is evaluated;
+/// anything else narrows the rule in a way this module cannot follow.
+fn gcs_delete_rule(condition: &Body) -> Option<TfDeleteRule> {
+    let age = int_attr(condition, "age")?;
+    let mut scope = TfScope::Bucket;
+    for attr in condition.attributes() {
+        match attr.key.as_str() {
+            "age" | "send_age_if_zero" => {}
+            "with_state"
+                if is_literal(condition, "with_state", "LIVE")
+                    || is_literal(condition, "with_state", "ANY") => {}
+            "matches_prefix" => scope = prefix_list(&attr.value),
+            _ => scope = TfScope::Unknown,
+        }
+        if scope == TfScope::Unknown {
+            break;
+        }
+    }
+    Some(TfDeleteRule { age, scope })
+}
+
+/// `["a/", "b/"]`: an empty list filters nothing.
+fn prefix_list(expr: &Expression) -> TfScope {
+    match expr.as_array() {
+        Some(items) if items.iter().next().is_none() => TfScope::Bucket,
+        Some(items) => TfScope::Prefixes(items.iter().map(|e| spanned_text(e).value).collect()),
+        None => TfScope::Unknown,
+    }
+}
+
 /// The deprecated AWS provider v3 form with `lifecycle_rule` blocks inside `aws_s3_bucket`.
 fn s3_legacy_bucket(res: &Resource<'_>) -> Option<TfBucket> {
-    let rules = res.body.get_blocks("lifecycle_rule").filter(|rule| {
-        let enabled = rule.body.get_attribute("enabled");
-        enabled.and_then(|attr| attr.value.as_bool()) == Some(true)
-    });
-    bucket("s3", attr_text(res, "bucket"), expiration_days(rules))
+    let rules = res
+        .body
+        .get_blocks("lifecycle_rule")
+        .filter(|rule| {
+            let enabled = rule.body.get_attribute("enabled");
+            enabled.and_then(|attr| attr.value.as_bool()) == Some(true)
+        })
+        .filter_map(|rule| {
+            let scope = if rule.body.get_attribute("tags").is_some() {
+                TfScope::Unknown
+            } else {
+                rule.body
+                    .get_attribute("prefix")
+                    .map_or(TfScope::Bucket, |a| single_prefix(&a.value))
+            };
+            expiration_rule(rule, scope)
+        })
+        .collect();
+    bucket("s3", attr_text(res, "bucket"), rules)
 }
 
 fn s3_lifecycle_bucket(res: &Resource<'_>, index: &Index) -> Option<TfBucket> {
@@ -227,26 +457,72 @@ fn s3_lifecycle_bucket(res: &Resource<'_>, index: &Index) -> Option<TfBucket> {
     let rules = res
         .body
         .get_blocks("rule")
-        .filter(|rule| is_literal(&rule.body, "status", "Enabled"));
-    bucket("s3", s3_bucket_name(res, index), expiration_days(rules))
+        .filter(|rule| is_literal(&rule.body, "status", "Enabled"))
+        .filter_map(|rule| expiration_rule(rule, s3_rule_scope(&rule.body)))
+        .collect();
+    bucket("s3", s3_bucket_name(res, index), rules)
 }
 
-fn expiration_days<'a>(rules: impl Iterator<Item = &'a Block>) -> Vec<Spanned<u32>> {
-    rules
-        .flat_map(|rule| rule.body.get_blocks("expiration"))
-        .filter_map(|expiration| int_attr(&expiration.body, "days"))
-        .collect()
+/// The scope of an `aws_s3_bucket_lifecycle_configuration` rule: its `filter` block (empty, a
+/// `prefix`, or an `and` holding only a `prefix`), or the deprecated rule-level `prefix`.
+/// Tag and object-size filters are not evaluated.
+fn s3_rule_scope(rule: &Body) -> TfScope {
+    let mut filters = rule.get_blocks("filter");
+    let Some(filter) = filters.next() else {
+        return rule
+            .get_attribute("prefix")
+            .map_or(TfScope::Bucket, |a| single_prefix(&a.value));
+    };
+    if filters.next().is_some() {
+        return TfScope::Unknown;
+    }
+    let mut scope = TfScope::Bucket;
+    for structure in filter.body.iter() {
+        scope = match (structure.as_attribute(), structure.as_block()) {
+            (Some(attr), _) if attr.key.as_str() == "prefix" => single_prefix(&attr.value),
+            (_, Some(and)) if and.ident.as_str() == "and" => {
+                let only_prefix = and
+                    .body
+                    .iter()
+                    .all(|s| s.as_attribute().is_some_and(|a| a.key.as_str() == "prefix"));
+                match and.body.get_attribute("prefix") {
+                    Some(a) if only_prefix => single_prefix(&a.value),
+                    _ => TfScope::Unknown,
+                }
+            }
+            _ => TfScope::Unknown,
+        };
+        if scope == TfScope::Unknown {
+            break;
+        }
+    }
+    scope
+}
+
+fn single_prefix(expr: &Expression) -> TfScope {
+    match spanned_text(expr).value {
+        TfText::Known(p) if p.is_empty() => TfScope::Bucket,
+        text => TfScope::Prefixes(vec![text]),
+    }
+}
+
+fn expiration_rule(rule: &Block, scope: TfScope) -> Option<TfDeleteRule> {
+    let age = rule
+        .body
+        .get_blocks("expiration")
+        .find_map(|expiration| int_attr(&expiration.body, "days"))?;
+    Some(TfDeleteRule { age, scope })
 }
 
 fn bucket(
     provider: &'static str,
     name: Spanned<TfText>,
-    delete_after_days: Vec<Spanned<u32>>,
+    delete_rules: Vec<TfDeleteRule>,
 ) -> Option<TfBucket> {
-    (!delete_after_days.is_empty()).then_some(TfBucket {
+    (!delete_rules.is_empty()).then_some(TfBucket {
         provider,
         name,
-        delete_after_days,
+        delete_rules,
     })
 }
 
@@ -259,7 +535,7 @@ fn s3_bucket_name(res: &Resource<'_>, index: &Index) -> Spanned<TfText> {
         return spanned_text(&attr.value);
     };
     match index.s3_bucket_names.get(label) {
-        Some(name) if matches!(name.value, TfText::Known(_)) => name.clone(),
+        Some(name) if name.value != TfText::Unknown => name.clone(),
         _ => unknown_at(span_of(&attr.value)),
     }
 }
@@ -280,25 +556,36 @@ const WORKLOAD_IDENTITY_USER: &str = "roles/iam.workloadIdentityUser";
 /// `projects/<p>/serviceAccounts/<email>`).
 const GSA_ATTRIBUTES: &[&str] = &["name", "id", "email", "account_id"];
 
-fn wi_members(res: &Resource<'_>, index: &Index) -> Vec<TfWiMember> {
+/// The Workload Identity members of a `google_service_account_iam_member` / `_iam_binding`,
+/// and whether some member could not be read (it may be one).
+fn wi_members(res: &Resource<'_>, index: &Index) -> (Vec<TfWiMember>, bool) {
     if !grants_workload_identity(res.body) {
-        return Vec::new();
+        return (Vec::new(), false);
     }
-    let gsa_account_id = res
+    let gsa_account_id = service_account_of(res, index);
+    let mut unreadable = res
         .body
-        .get_attribute("service_account_id")
-        .map_or(TfText::Unknown, |attr| gsa_account_id(&attr.value, index));
-    member_expressions(res.body)
-        .filter_map(|expr| {
-            let (namespace, ksa) = parse_member(&Flat::from_expr(expr)?)?;
-            Some(TfWiMember {
+        .get_attribute("members")
+        .is_some_and(|attr| attr.value.as_array().is_none());
+    let mut members = Vec::new();
+    for expr in member_expressions(res.body) {
+        let Some(flat) = Flat::from_expr(expr) else {
+            unreadable = true;
+            continue;
+        };
+        if flat.text.starts_with(flat.hole) {
+            unreadable = true;
+        }
+        if let Some((namespace, ksa)) = parse_member(&flat) {
+            members.push(TfWiMember {
                 gsa_account_id: gsa_account_id.clone(),
                 namespace,
                 ksa,
                 span: span_of(expr),
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    (members, unreadable)
 }
 
 fn grants_workload_identity(body: &Body) -> bool {
@@ -428,9 +715,38 @@ fn attr_text(res: &Resource<'_>, attr: &str) -> Spanned<TfText> {
 }
 
 fn spanned_text(expr: &Expression) -> Spanned<TfText> {
+    let value = match Flat::from_expr(expr) {
+        Some(flat) => flat.whole(),
+        None => match symbol(unwrap_interpolation(expr)) {
+            Some(part) => TfText::Template(vec![part]),
+            None => TfText::Unknown,
+        },
+    };
     Spanned {
-        value: Flat::from_expr(expr).map_or(TfText::Unknown, |flat| flat.whole()),
+        value,
         span: span_of(expr),
+    }
+}
+
+/// `var.NAME` or `local.NAME`, with nothing after it.
+fn symbol(expr: &Expression) -> Option<TfPart> {
+    let Expression::Traversal(traversal) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &traversal.expr else {
+        return None;
+    };
+    let [op] = traversal.operators.as_slice() else {
+        return None;
+    };
+    let TraversalOperator::GetAttr(name) = op.value() else {
+        return None;
+    };
+    let name = name.as_str().to_owned();
+    match root.as_str() {
+        "var" => Some(TfPart::Var(name)),
+        "local" => Some(TfPart::Local(name)),
+        _ => None,
     }
 }
 
@@ -552,8 +868,25 @@ impl<'a> Flat<'a> {
         Some(flat)
     }
 
+    /// The whole text: known, a template of module inputs and locals, or unknown.
     fn whole(&self) -> TfText {
-        self.part(&self.text)
+        if !self.text.contains(self.hole) {
+            return TfText::Known(self.text.clone());
+        }
+        let mut parts = Vec::new();
+        let mut holes = self.holes.iter();
+        for (i, piece) in self.text.split(self.hole).enumerate() {
+            if i > 0 {
+                let Some(part) = holes.next().copied().flatten().and_then(symbol) else {
+                    return TfText::Unknown;
+                };
+                parts.push(part);
+            }
+            if !piece.is_empty() {
+                parts.push(TfPart::Text(piece.to_owned()));
+            }
+        }
+        TfText::Template(parts)
     }
 
     fn part(&self, text: &str) -> TfText {
@@ -598,7 +931,7 @@ mod tests {
     }
 
     fn days(bucket: &TfBucket) -> Vec<u32> {
-        bucket.delete_after_days.iter().map(|d| d.value).collect()
+        bucket.delete_rules.iter().map(|d| d.age.value).collect()
     }
 
     // --- buckets --------------------------------------------------------------------------
@@ -627,7 +960,7 @@ resource "google_storage_bucket" "backups" {
         assert_eq!(bucket.name.value, known("pg-backups"));
         assert_eq!(slice(src, &bucket.name.span), "\"pg-backups\"");
         assert_eq!(days(bucket), [30]);
-        assert_eq!(slice(src, &bucket.delete_after_days[0].span), "30");
+        assert_eq!(slice(src, &bucket.delete_rules[0].age.span), "30");
     }
 
     #[test]
@@ -667,9 +1000,9 @@ resource "google_storage_bucket" "backups" {
         assert_eq!(facts.buckets.len(), 1);
         assert_eq!(days(&facts.buckets[0]), [90, 365]);
         let spans: Vec<&str> = facts.buckets[0]
-            .delete_after_days
+            .delete_rules
             .iter()
-            .map(|d| slice(src, &d.span))
+            .map(|d| slice(src, &d.age.span))
             .collect();
         assert_eq!(spans, ["90", "365"]);
     }
@@ -718,7 +1051,14 @@ resource "google_storage_bucket" "nameless" {
 "#;
         let facts = facts(src);
         assert_eq!(facts.buckets.len(), 2);
-        assert_eq!(facts.buckets[0].name.value, TfText::Unknown);
+        // Resolved, or not, with the module's other files (`tf_module`).
+        assert_eq!(
+            facts.buckets[0].name.value,
+            TfText::Template(vec![
+                TfPart::Var("project".into()),
+                TfPart::Text("-pg-backups".into())
+            ])
+        );
         assert_eq!(
             slice(src, &facts.buckets[0].name.span),
             "\"${var.project}-pg-backups\""
@@ -773,7 +1113,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "backups" {
         assert_eq!(bucket.name.value, known("cnpg-backups"));
         assert_eq!(slice(src, &bucket.name.span), "\"cnpg-backups\"");
         assert_eq!(days(bucket), [30, 60]);
-        assert_eq!(slice(src, &bucket.delete_after_days[0].span), "30");
+        assert_eq!(slice(src, &bucket.delete_rules[0].age.span), "30");
     }
 
     #[test]
@@ -841,7 +1181,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "wrapped" {
                 (&known("named-bucket"), "\"named-bucket\"", vec![2]),
                 (&TfText::Unknown, "aws_s3_bucket.prefixed.id", vec![3]),
                 (&TfText::Unknown, "aws_s3_bucket.elsewhere.id", vec![4]),
-                (&TfText::Unknown, "var.bucket", vec![5]),
+                (
+                    &TfText::Template(vec![TfPart::Var("bucket".into())]),
+                    "var.bucket",
+                    vec![5]
+                ),
                 (&known("named-bucket"), "\"named-bucket\"", vec![6]),
             ]
         );
@@ -901,7 +1245,7 @@ resource "aws_s3_bucket" "modern" {
         assert_eq!(bucket.name.value, known("legacy-backups"));
         assert_eq!(slice(src, &bucket.name.span), "\"legacy-backups\"");
         assert_eq!(days(bucket), [45]);
-        assert_eq!(slice(src, &bucket.delete_after_days[0].span), "45");
+        assert_eq!(slice(src, &bucket.delete_rules[0].age.span), "45");
     }
 
     // --- service accounts -----------------------------------------------------------------
@@ -925,7 +1269,13 @@ resource "google_service_account" "per_env" {
         assert_eq!(slice(src, &cnpg.account_id.span), "\"cnpg-backup\"");
         let per_env = &facts.service_accounts[1];
         assert_eq!(per_env.resource_name, "per_env");
-        assert_eq!(per_env.account_id.value, TfText::Unknown);
+        assert_eq!(
+            per_env.account_id.value,
+            TfText::Template(vec![
+                TfPart::Text("cnpg-".into()),
+                TfPart::Var("env".into())
+            ])
+        );
         assert_eq!(slice(src, &per_env.account_id.span), "\"cnpg-${var.env}\"");
     }
 
@@ -1201,7 +1551,10 @@ resource "google_service_account_iam_member" "wi" {{
                 known("cnpg-backup"),
             ),
             ("google_service_account.cnpg.display_name", TfText::Unknown),
-            ("google_service_account.dyn.name", TfText::Unknown),
+            (
+                "google_service_account.dyn.name",
+                TfText::Template(vec![TfPart::Var("account_id".into())]),
+            ),
             ("google_service_account.absent.name", TfText::Unknown),
             ("data.google_service_account.cnpg.name", TfText::Unknown),
             (
@@ -1305,7 +1658,237 @@ google_service_account "x" {
   account_id = "not-a-resource"
 }
 "#;
-        assert_eq!(facts(src), TfFacts::default());
+        let facts = facts(src);
+        assert!(facts.buckets.is_empty());
+        assert!(facts.service_accounts.is_empty());
+        assert!(facts.wi_members.is_empty());
+        assert!(facts.other_grants.is_empty());
+    }
+
+    #[test]
+    fn module_level_values_are_recorded_for_resolution() {
+        let src = r#"
+variable "env" {
+  default = "prod"
+}
+variable "required" {}
+locals {
+  bucket = "${var.env}-pg"
+}
+module "wi" {
+  source = "terraform-google-modules/kubernetes-engine/google//modules/workload-identity"
+  name   = "cnpg"
+}
+module "net" {
+  source = "./net"
+  cidr   = "10.0.0.0/8"
+}
+"#;
+        let facts = facts(src);
+        assert_eq!(
+            facts.variables,
+            [
+                TfVariable {
+                    name: "env".into(),
+                    default: Some(known("prod"))
+                },
+                TfVariable {
+                    name: "required".into(),
+                    default: None
+                },
+            ]
+        );
+        assert_eq!(
+            facts.locals,
+            [(
+                "bucket".to_string(),
+                TfText::Template(vec![TfPart::Var("env".into()), TfPart::Text("-pg".into())])
+            )]
+        );
+        let binds: Vec<bool> = facts
+            .modules
+            .iter()
+            .map(|m| m.may_bind_service_accounts)
+            .collect();
+        assert_eq!(binds, [true, false]);
+        assert_eq!(facts.modules[1].source, known("./net"));
+    }
+
+    #[test]
+    fn tfvars_and_terragrunt_inputs_are_assignments() {
+        let names = |src: &str| -> Vec<String> {
+            facts(src).assignments.into_iter().map(|(n, _)| n).collect()
+        };
+        assert_eq!(names("env = \"dev\"\nregion = \"eu\"\n"), ["env", "region"]);
+        assert_eq!(
+            names("inputs = {\n  env = \"dev\"\n  \"bucket\" = \"b\"\n}\n"),
+            ["env", "bucket", "inputs"]
+        );
+    }
+
+    #[test]
+    fn lifecycle_rule_scopes() {
+        let src = r#"
+resource "google_storage_bucket" "g" {
+  name = "g"
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition {
+      age            = 1
+      matches_prefix = ["tmp/", "cnpg/"]
+    }
+  }
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition {
+      age            = 2
+      matches_suffix = [".tmp"]
+    }
+  }
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition {
+      age        = 3
+      with_state = "ARCHIVED"
+    }
+  }
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition {
+      age        = 4
+      with_state = "LIVE"
+    }
+  }
+}
+resource "aws_s3_bucket_lifecycle_configuration" "s" {
+  bucket = "s"
+  rule {
+    status = "Enabled"
+    filter {}
+    expiration { days = 5 }
+  }
+  rule {
+    status = "Enabled"
+    filter { prefix = "tmp/" }
+    expiration { days = 6 }
+  }
+  rule {
+    status = "Enabled"
+    filter {
+      and {
+        prefix = "logs/"
+        tags   = { a = "b" }
+      }
+    }
+    expiration { days = 7 }
+  }
+  rule {
+    status = "Enabled"
+    filter {
+      tag {
+        key   = "a"
+        value = "b"
+      }
+    }
+    expiration { days = 8 }
+  }
+  rule {
+    status = "Enabled"
+    prefix = ""
+    expiration { days = 9 }
+  }
+  rule {
+    status = "Enabled"
+    filter { prefix = local.p }
+    expiration { days = 10 }
+  }
+}
+resource "aws_s3_bucket" "legacy" {
+  bucket = "legacy"
+  lifecycle_rule {
+    enabled = true
+    prefix  = "wal/"
+    expiration { days = 11 }
+  }
+  lifecycle_rule {
+    enabled = true
+    tags    = { a = "b" }
+    expiration { days = 12 }
+  }
+}
+"#;
+        let scopes: Vec<(u32, TfScope)> = facts(src)
+            .buckets
+            .iter()
+            .flat_map(|b| {
+                b.delete_rules
+                    .iter()
+                    .map(|r| (r.age.value, r.scope.clone()))
+            })
+            .collect();
+        let p = |v: &[&str]| TfScope::Prefixes(v.iter().map(|s| known(s)).collect());
+        assert_eq!(
+            scopes,
+            [
+                (1, p(&["tmp/", "cnpg/"])),
+                (2, TfScope::Unknown),
+                (3, TfScope::Unknown),
+                (4, TfScope::Bucket),
+                (5, TfScope::Bucket),
+                (6, p(&["tmp/"])),
+                (7, TfScope::Unknown),
+                (8, TfScope::Unknown),
+                (9, TfScope::Bucket),
+                (
+                    10,
+                    TfScope::Prefixes(vec![TfText::Template(vec![TfPart::Local("p".into())])])
+                ),
+                (11, p(&["wal/"])),
+                (12, TfScope::Unknown),
+            ]
+        );
+    }
+
+    #[test]
+    fn grants_other_than_readable_members() {
+        let src = r#"
+resource "google_service_account" "a" {
+  account_id = "a"
+}
+resource "google_service_account_iam_policy" "a" {
+  service_account_id = google_service_account.a.name
+  policy_data        = data.google_iam_policy.a.policy_data
+}
+resource "google_service_account_iam_member" "b" {
+  service_account_id = "projects/p/serviceAccounts/b@p.iam.gserviceaccount.com"
+  role               = "roles/iam.workloadIdentityUser"
+  member             = each.value
+}
+resource "google_service_account_iam_member" "c" {
+  service_account_id = "projects/p/serviceAccounts/c@p.iam.gserviceaccount.com"
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:p.svc.id.goog[db/c]"
+}
+resource "google_service_account_iam_member" "d" {
+  service_account_id = "projects/p/serviceAccounts/d@p.iam.gserviceaccount.com"
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = each.value
+}
+resource "google_project_iam_member" "wide" {
+  project = "p"
+  role    = "roles/iam.workloadIdentityUser"
+  member  = "serviceAccount:p.svc.id.goog[db/x]"
+}
+resource "google_project_iam_member" "other" {
+  project = "p"
+  role    = "roles/storage.admin"
+  member  = "serviceAccount:p.svc.id.goog[db/x]"
+}
+"#;
+        assert_eq!(
+            facts(src).other_grants,
+            [known("a"), known("b"), TfText::Unknown]
+        );
     }
 
     #[test]
@@ -1454,7 +2037,7 @@ resource "google_storage_bucket" "g" {
             .iter()
             .flat_map(|b| {
                 std::iter::once(b.name.span.clone())
-                    .chain(b.delete_after_days.iter().map(|d| d.span.clone()))
+                    .chain(b.delete_rules.iter().map(|d| d.age.span.clone()))
             })
             .chain(
                 facts

@@ -80,6 +80,8 @@ impl Repository {
                 })
                 .sum(),
         );
+        // Terraform values resolve across the files of a module, so the files wait for each other.
+        let mut terraform = Vec::new();
         for (fid, p) in parsed.into_iter().enumerate() {
             let fid = fid as FileId;
             let repo_path = sources.get(fid).map(|s| s.repo_path.as_str()).unwrap_or("");
@@ -92,9 +94,7 @@ impl Repository {
                         .into(),
                     first: None,
                 }),
-                Parsed::Terraform(Ok(facts)) => {
-                    repo.infra.extend(InfraFacts::from_terraform(fid, &facts))
-                }
+                Parsed::Terraform(Ok(facts)) => terraform.push((fid, repo_path.to_owned(), facts)),
                 Parsed::Terraform(Err((span, message))) => {
                     repo.terraform_syntax.push(SyntaxProblem {
                         span,
@@ -151,6 +151,14 @@ impl Repository {
                     }
                 }
             }
+        }
+        let (ids, mut files): (Vec<FileId>, Vec<_>) = terraform
+            .into_iter()
+            .map(|(fid, path, facts)| (fid, (path, facts)))
+            .unzip();
+        crate::load::tf_module::resolve(&mut files);
+        for (fid, (_, facts)) in ids.into_iter().zip(&files) {
+            repo.infra.extend(InfraFacts::from_terraform(fid, facts));
         }
         repo.sources = sources;
         for (_, f) in repo.sources.iter() {

@@ -6,7 +6,7 @@ use crate::rules::{Category, Loc, RuleMeta, RuleOption, Severity};
 use crate::rules::engine::Ctx;
 use crate::index::{Index, InstId};
 use crate::model::DocId;
-use crate::model::infra::bucket_of;
+use crate::model::infra::{bucket_of, Scope};
 use crate::model::cnpg::{retention_days, At, BackupLike, Cluster, ObjectStore, BARMAN_PLUGIN};
 use crate::model::{Kind, Val};
 use crate::yaml::Node;
@@ -70,16 +70,26 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 .saturating_add(margin)
                 .saturating_mul(DAY)
                 .saturating_add(interval.seconds);
+            let keys = archive_key_prefix(dest, t.server_name.known());
             for b in index.infra.buckets.iter().filter(|b| b.name == bucket) {
-                for &(age, age_span) in &b.delete_after_days {
-                    if u64::from(age).saturating_mul(DAY) > needed {
+                for rule in &b.delete_rules {
+                    let (age, age_span) = (rule.age_days, rule.span);
+                    if u64::from(age).saturating_mul(DAY) > needed || !rule.scope.covers(&keys) {
                         continue;
                     }
                     let min_days = needed.div_ceil(DAY) + 1;
+                    let under = match &rule.scope {
+                        Scope::Prefixes(prefixes) => prefixes
+                            .iter()
+                            .find(|p| keys.starts_with(p.as_str()))
+                            .map(|p| format!(" under `{p}`"))
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    };
                     let f = ctx.report(
                         Loc::Span(age_span),
                         format!(
-                            "bucket `{bucket}` deletes objects after {age} days, but cluster \
+                            "bucket `{bucket}` deletes objects{under} after {age} days, but cluster \
                              `{cluster_name}` keeps a {policy} recovery window with a base backup \
                              every {}: barman keeps the last base backup older than the window, \
                              and this rule deletes it, so point-in-time recovery to the start of \
@@ -110,6 +120,25 @@ pub fn check(ctx: &mut Ctx<'_>) {
             }
         }
     }
+}
+
+/// The object keys barman writes for a target start with this: the `destinationPath` below
+/// the bucket, then the server name (`<destinationPath>/<serverName>/`). Without a known server
+/// name, only the destination part, so that only a rule covering all of it counts.
+fn archive_key_prefix(destination_path: &str, server_name: Option<&str>) -> String {
+    let below_bucket = destination_path
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map_or("", |(_, path)| path.trim_matches('/'));
+    let mut key = String::from(below_bucket);
+    if !key.is_empty() {
+        key.push('/');
+    }
+    if let Some(server) = server_name {
+        key.push_str(server);
+        key.push('/');
+    }
+    key
 }
 
 struct Interval<'a> {

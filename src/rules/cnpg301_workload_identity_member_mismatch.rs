@@ -14,7 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "CNPG301",
     name: "workload-identity-member-mismatch",
     severity: Severity::Error,
-    summary: "The Workload Identity binding of a Cluster's Google service account names the wrong Kubernetes service account.",
+    summary: "The Google service account a Cluster uses has no Workload Identity binding for the Kubernetes service account its pods run as.",
     on_by_default: true,
     category: Category::WorkloadIdentity,
     needs_schemas: false,
@@ -53,9 +53,18 @@ fn service_account_annotation<'a>(
 
 pub fn check(ctx: &mut Ctx<'_>) {
     let index = ctx.index;
-    if index.infra.wi_members.is_empty() {
+    if index.infra.wi_members.is_empty() && index.infra.service_accounts.is_empty() {
         return;
     }
+    // Config Connector IAM objects bind service accounts in ways not read here.
+    let config_connector_iam = index.docs.iter().any(|d| {
+        d.header
+            .as_ref()
+            .is_some_and(|h| {
+                h.group == "iam.cnrm.cloud.google.com"
+                    && (h.kind_name.starts_with("IAMPolicy") || h.kind_name == "IAMPartialPolicy")
+            })
+    });
     let mut clusters = Vec::new();
     for (inst, i, doc) in index.instances_of(Kind::Cluster) {
         let cluster = Cluster(&doc.root);
@@ -117,6 +126,9 @@ pub fn check(ctx: &mut Ctx<'_>) {
             .filter(|m| m.gsa == c.gsa)
             .collect();
         if members.is_empty() {
+            if !config_connector_iam {
+                report_unbound(ctx, c);
+            }
             continue;
         }
         let bound = members.iter().any(|m| {
@@ -204,4 +216,38 @@ pub fn check(ctx: &mut Ctx<'_>) {
             .related(c.annotation.clone(), format!("cluster `{}` uses this account", c.name));
         }
     }
+}
+
+/// A Google service account that the repository's Terraform declares, and that nothing in the
+/// repository lets any Kubernetes service account impersonate.
+fn report_unbound(ctx: &mut Ctx<'_>, c: &WiCluster<'_>) {
+    let infra = &ctx.index.infra;
+    let Some(declared) = infra
+        .service_accounts
+        .iter()
+        .find(|sa| sa.account_id == c.gsa)
+    else {
+        return;
+    };
+    if infra.may_be_bound(&c.gsa) {
+        return;
+    }
+    let declared = declared.span;
+    ctx.report(
+        c.annotation.clone(),
+        format!(
+            "Google service account `{}` is declared in this repository's Terraform, but no \
+             Workload Identity binding lets any Kubernetes service account impersonate it, so \
+             `{}/{}`, the service account cluster `{}` runs as, cannot: WAL archiving fails with \
+             permission errors and the volume fills up",
+            c.gsa, c.namespace, c.ksa, c.name
+        ),
+    )
+    .object(c.inst)
+    .help(format!(
+        "Add a google_service_account_iam_member with role roles/iam.workloadIdentityUser and \
+         member serviceAccount:<project>.svc.id.goog[{}/{}] on `{}`.",
+        c.namespace, c.ksa, c.gsa
+    ))
+    .related(Loc::Span(declared), "the Google service account");
 }

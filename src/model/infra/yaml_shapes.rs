@@ -12,7 +12,7 @@
 //!       - "<ns>/<ksa>"
 //! ```
 
-use super::{Bucket, InfraFacts, WiMember};
+use super::{Bucket, DeleteRule, InfraFacts, Scope, WiMember};
 use crate::model::value::{known_text, text, Val};
 use crate::yaml::Node;
 
@@ -65,7 +65,7 @@ fn bucket(node: &Node, key: Option<&str>) -> Option<Bucket> {
         Some(e) => (known_text(&e.value)?.to_string(), e.value.span),
         None => (key?.to_string(), node.span),
     };
-    let delete_after_days = rules
+    let delete_rules = rules
         .iter()
         .filter(|r| {
             r.at(&["action", "type"])
@@ -73,14 +73,49 @@ fn bucket(node: &Node, key: Option<&str>) -> Option<Bucket> {
                 .is_some_and(|t| t.eq_ignore_ascii_case("delete"))
         })
         .filter_map(|r| {
-            let age = r.at(&["condition", "age"])?;
-            let days = u32::try_from(age.as_scalar()?.as_i64()?).ok()?;
-            Some((days, age.span))
+            let condition = r.get("condition")?;
+            let age = condition.get("age")?;
+            let age_days = u32::try_from(age.as_scalar()?.as_i64()?).ok()?;
+            Some(DeleteRule {
+                age_days,
+                span: age.span,
+                scope: condition_scope(condition),
+            })
         })
         .collect();
     Some(Bucket {
         name,
         name_span,
-        delete_after_days,
+        delete_rules,
     })
+}
+
+/// The objects a GCS-style condition (`age`, `matches_prefix`, ...) applies to; conditions
+/// other than the age and the prefixes narrow it in ways that are not evaluated.
+fn condition_scope(condition: &Node) -> Scope {
+    let Some(entries) = condition.as_map() else {
+        return Scope::Unknown;
+    };
+    let mut scope = Scope::Bucket;
+    for e in entries {
+        match e.key.as_str() {
+            Some("age" | "send_age_if_zero") => {}
+            Some("with_state") if matches!(known_text(&e.value), Some("LIVE" | "ANY")) => {}
+            Some("matches_prefix") => match e.value.as_seq() {
+                Some([]) => {}
+                Some(items) => {
+                    scope = Scope::Prefixes(
+                        items
+                            .iter()
+                            .filter_map(known_text)
+                            .map(str::to_string)
+                            .collect(),
+                    )
+                }
+                None => return Scope::Unknown,
+            },
+            _ => return Scope::Unknown,
+        }
+    }
+    scope
 }

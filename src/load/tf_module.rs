@@ -1,0 +1,369 @@
+//! Resolves `var.NAME` and `local.NAME` in Terraform values across the files of one module.
+//!
+//! A Terraform module is the set of `.tf` files in one directory: a value in `buckets.tf` may
+//! come from a `locals` block in `locals.tf` or a `variable` default in `variables.tf`.
+//! A variable takes its default only when nothing visible can set it:
+//! - a `terraform.tfvars` or `*.auto.tfvars` file in the module's directory sets it (Terraform
+//!   loads those by itself), and that value is used;
+//! - a `module` block elsewhere in the repository with a local `source` pointing at the
+//!   directory passes it, and the caller's value is used; callers that disagree leave it unknown;
+//! - any other `.tfvars` file (given with `-var-file`) or a `terragrunt.hcl` `inputs` block that
+//!   names it leaves it unknown, since which one applies is decided outside the repository.
+//!
+//! Values set on the command line or through `TF_VAR_` variables cannot be seen; a default is
+//! what Terraform uses without them. Precedence is documented in
+//! <https://developer.hashicorp.com/terraform/language/values/variables#variable-definition-precedence>.
+
+use std::collections::{HashMap, HashSet};
+
+use super::terraform::{TfFacts, TfPart, TfScope, TfText};
+
+/// How deep a chain of locals and variables may go before it counts as unknown (cycles).
+const MAX_DEPTH: usize = 16;
+
+/// `files` are `(repo_path, facts)` for every Terraform-family file read: `.tf`, `.tfvars`,
+/// `terragrunt.hcl`. Rewrites every [`TfText::Template`] in the facts to known or unknown text.
+pub fn resolve(files: &mut [(String, TfFacts)]) {
+    let context = Context::build(files);
+    for (path, facts) in files.iter_mut() {
+        let dir = parent(path);
+        let r = |t: &mut TfText| *t = context.resolve(dir, t, 0);
+        for bucket in &mut facts.buckets {
+            r(&mut bucket.name.value);
+            for rule in &mut bucket.delete_rules {
+                if let TfScope::Prefixes(prefixes) = &mut rule.scope {
+                    prefixes.iter_mut().for_each(r);
+                }
+            }
+        }
+        for sa in &mut facts.service_accounts {
+            r(&mut sa.account_id.value);
+        }
+        for m in &mut facts.wi_members {
+            r(&mut m.gsa_account_id);
+        }
+        facts.other_grants.iter_mut().for_each(r);
+    }
+}
+
+fn kind_of(path: &str) -> FileRole {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if name == "terragrunt.hcl" {
+        FileRole::Terragrunt
+    } else if name == "terraform.tfvars" || name.ends_with(".auto.tfvars") {
+        FileRole::AutoVars
+    } else if name.ends_with(".tfvars") {
+        FileRole::OtherVars
+    } else {
+        FileRole::Module
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum FileRole {
+    Module,
+    AutoVars,
+    OtherVars,
+    Terragrunt,
+}
+
+/// The directory of a `/`-separated repository path ("" for the root).
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// `dir` joined with a relative module `source`, `..` resolved; `None` when it leaves the
+/// repository or is not a local path.
+fn join(dir: &str, source: &str) -> Option<String> {
+    if !(source.starts_with("./") || source.starts_with("../")) {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for piece in source.split('/') {
+        match piece {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+struct Call {
+    caller_dir: String,
+    inputs: HashMap<String, TfText>,
+}
+
+#[derive(Default)]
+struct Context {
+    /// Per directory: variable name to its default (`None`: no default).
+    variables: HashMap<String, HashMap<String, Option<TfText>>>,
+    locals: HashMap<String, HashMap<String, TfText>>,
+    /// Per directory: what its auto-loaded `.tfvars` set.
+    auto_vars: HashMap<String, HashMap<String, Vec<TfText>>>,
+    /// Variable names that some `-var-file` or Terragrunt input may set.
+    set_elsewhere: HashSet<String>,
+    calls: HashMap<String, Vec<Call>>,
+}
+
+impl Context {
+    fn build(files: &[(String, TfFacts)]) -> Context {
+        let mut c = Context::default();
+        for (path, facts) in files {
+            let dir = parent(path).to_owned();
+            match kind_of(path) {
+                FileRole::Module => {
+                    let vars = c.variables.entry(dir.clone()).or_default();
+                    // Terraform rejects a name declared twice; the first is as good as any.
+                    for v in &facts.variables {
+                        vars.entry(v.name.clone())
+                            .or_insert_with(|| v.default.clone());
+                    }
+                    let locals = c.locals.entry(dir.clone()).or_default();
+                    for (name, value) in &facts.locals {
+                        locals.entry(name.clone()).or_insert_with(|| value.clone());
+                    }
+                    for m in &facts.modules {
+                        let TfText::Known(source) = &m.source else {
+                            continue;
+                        };
+                        let Some(target) = join(&dir, source) else {
+                            continue;
+                        };
+                        c.calls.entry(target).or_default().push(Call {
+                            caller_dir: dir.clone(),
+                            inputs: m.inputs.iter().cloned().collect(),
+                        });
+                    }
+                }
+                FileRole::AutoVars => {
+                    let set = c.auto_vars.entry(dir).or_default();
+                    for (name, value) in &facts.assignments {
+                        set.entry(name.clone()).or_default().push(value.clone());
+                    }
+                }
+                FileRole::OtherVars | FileRole::Terragrunt => {
+                    c.set_elsewhere
+                        .extend(facts.assignments.iter().map(|(name, _)| name.clone()));
+                }
+            }
+        }
+        c
+    }
+
+    fn resolve(&self, dir: &str, text: &TfText, depth: usize) -> TfText {
+        let TfText::Template(parts) = text else {
+            return text.clone();
+        };
+        if depth > MAX_DEPTH {
+            return TfText::Unknown;
+        }
+        let mut out = String::new();
+        for part in parts {
+            let value = match part {
+                TfPart::Text(t) => TfText::Known(t.clone()),
+                TfPart::Local(name) => match self.locals.get(dir).and_then(|l| l.get(name)) {
+                    Some(v) => self.resolve(dir, v, depth + 1),
+                    None => TfText::Unknown,
+                },
+                TfPart::Var(name) => self.variable(dir, name, depth + 1),
+            };
+            match value {
+                TfText::Known(t) => out.push_str(&t),
+                _ => return TfText::Unknown,
+            }
+        }
+        TfText::Known(out)
+    }
+
+    fn variable(&self, dir: &str, name: &str, depth: usize) -> TfText {
+        let Some(default) = self.variables.get(dir).and_then(|v| v.get(name)) else {
+            return TfText::Unknown;
+        };
+        if self.set_elsewhere.contains(name) {
+            return TfText::Unknown;
+        }
+        let agreed = |values: Vec<TfText>| {
+            let first = values.first().cloned().unwrap_or(TfText::Unknown);
+            if values.iter().all(|v| *v == first) {
+                first
+            } else {
+                TfText::Unknown
+            }
+        };
+        if let Some(values) = self.auto_vars.get(dir).and_then(|v| v.get(name)) {
+            // `.tfvars` hold constants; anything else is not read.
+            return agreed(
+                values
+                    .iter()
+                    .map(|v| match v {
+                        TfText::Known(_) => v.clone(),
+                        _ => TfText::Unknown,
+                    })
+                    .collect(),
+            );
+        }
+        let own_default = || match default {
+            Some(d) => self.resolve(dir, d, depth),
+            None => TfText::Unknown,
+        };
+        match self.calls.get(dir) {
+            Some(calls) if !calls.is_empty() => agreed(
+                calls
+                    .iter()
+                    .map(|call| match call.inputs.get(name) {
+                        Some(v) => self.resolve(&call.caller_dir, v, depth),
+                        None => own_default(),
+                    })
+                    .collect(),
+            ),
+            _ => own_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::terraform::extract;
+
+    fn known(s: &str) -> TfText {
+        TfText::Known(s.to_owned())
+    }
+
+    fn run(files: &[(&str, &str)]) -> Vec<(String, TfFacts)> {
+        let mut parsed: Vec<(String, TfFacts)> = files
+            .iter()
+            .map(|(path, src)| ((*path).to_owned(), extract(src).unwrap()))
+            .collect();
+        resolve(&mut parsed);
+        parsed
+    }
+
+    fn bucket_names(files: &[(String, TfFacts)]) -> Vec<TfText> {
+        files
+            .iter()
+            .flat_map(|(_, f)| f.buckets.iter().map(|b| b.name.value.clone()))
+            .collect()
+    }
+
+    const BUCKET: &str = r#"
+resource "google_storage_bucket" "b" {
+  name = "${local.prefix}-${var.env}"
+  lifecycle_rule {
+    action { type = "Delete" }
+    condition { age = 7 }
+  }
+}
+"#;
+
+    #[test]
+    fn locals_and_defaults_in_other_files_of_the_module_resolve() {
+        let files = run(&[
+            ("tf/gcs/main.tf", BUCKET),
+            ("tf/gcs/locals.tf", "locals {\n  prefix = \"${var.org}-pg\"\n}\n"),
+            (
+                "tf/gcs/variables.tf",
+                "variable \"env\" {\n  default = \"prod\"\n}\nvariable \"org\" {\n  default = \"acme\"\n}\n",
+            ),
+        ]);
+        assert_eq!(bucket_names(&files), [known("acme-pg-prod")]);
+    }
+
+    #[test]
+    fn a_variable_without_default_or_in_another_module_is_unknown() {
+        let files = run(&[
+            ("tf/gcs/main.tf", BUCKET),
+            ("tf/gcs/locals.tf", "locals {\n  prefix = \"acme\"\n}\n"),
+            ("tf/gcs/variables.tf", "variable \"env\" {}\n"),
+            (
+                "tf/other/variables.tf",
+                "variable \"env\" {\n  default = \"prod\"\n}\n",
+            ),
+        ]);
+        assert_eq!(bucket_names(&files), [TfText::Unknown]);
+    }
+
+    #[test]
+    fn auto_tfvars_override_the_default_and_other_var_files_make_it_unknown() {
+        let module = [
+            ("tf/gcs/main.tf", BUCKET),
+            ("tf/gcs/locals.tf", "locals {\n  prefix = \"acme\"\n}\n"),
+            (
+                "tf/gcs/variables.tf",
+                "variable \"env\" {\n  default = \"prod\"\n}\n",
+            ),
+        ];
+        let mut with_auto = module.to_vec();
+        with_auto.push(("tf/gcs/terraform.tfvars", "env = \"staging\"\n"));
+        assert_eq!(bucket_names(&run(&with_auto)), [known("acme-staging")]);
+
+        let mut with_var_file = module.to_vec();
+        with_var_file.push(("tf/envs/dev.tfvars", "env = \"dev\"\n"));
+        assert_eq!(bucket_names(&run(&with_var_file)), [TfText::Unknown]);
+
+        let mut with_terragrunt = module.to_vec();
+        with_terragrunt.push(("live/prod/terragrunt.hcl", "inputs = {\n  env = \"x\"\n}\n"));
+        assert_eq!(bucket_names(&run(&with_terragrunt)), [TfText::Unknown]);
+    }
+
+    #[test]
+    fn a_module_call_passes_its_inputs() {
+        let module = [
+            ("modules/gcs/main.tf", BUCKET),
+            (
+                "modules/gcs/locals.tf",
+                "locals {\n  prefix = \"acme\"\n}\n",
+            ),
+            (
+                "modules/gcs/variables.tf",
+                "variable \"env\" {\n  default = \"prod\"\n}\n",
+            ),
+        ];
+        let call =
+            |env: &str| format!("module \"gcs\" {{\n  source = \"../../modules/gcs\"\n{env}}}\n");
+        let mut passes = module.to_vec();
+        let passing = call("  env = local.env\n");
+        passes.push(("live/dev/main.tf", &passing));
+        passes.push(("live/dev/locals.tf", "locals {\n  env = \"dev\"\n}\n"));
+        assert_eq!(bucket_names(&run(&passes)), [known("acme-dev")]);
+
+        let mut silent = module.to_vec();
+        let not_passing = call("");
+        silent.push(("live/dev/main.tf", &not_passing));
+        assert_eq!(bucket_names(&run(&silent)), [known("acme-prod")]);
+
+        let mut disagree = module.to_vec();
+        let a = call("  env = \"a\"\n");
+        let b = call("  env = \"b\"\n");
+        disagree.push(("live/a/main.tf", &a));
+        disagree.push(("live/b/main.tf", &b));
+        assert_eq!(bucket_names(&run(&disagree)), [TfText::Unknown]);
+    }
+
+    #[test]
+    fn cycles_end_unknown() {
+        let files = run(&[
+            ("main.tf", BUCKET),
+            ("locals.tf", "locals {\n  prefix = local.prefix\n}\n"),
+            (
+                "variables.tf",
+                "variable \"env\" {\n  default = \"prod\"\n}\n",
+            ),
+        ]);
+        assert_eq!(bucket_names(&files), [TfText::Unknown]);
+    }
+
+    #[test]
+    fn module_sources_join_relative_paths_only() {
+        assert_eq!(
+            join("live/dev", "../../modules/gcs").as_deref(),
+            Some("modules/gcs")
+        );
+        assert_eq!(join("", "./gcs").as_deref(), Some("gcs"));
+        assert_eq!(join("a", "../../x"), None);
+        assert_eq!(join("a", "git::https://example.com/x"), None);
+    }
+}

@@ -64,6 +64,7 @@ pub fn file_kind(path: &Path) -> Option<FileKind> {
         // Variable files and Terragrunt inputs decide whether a variable's default applies.
         "tf" | "tfvars" => Some(FileKind::Terraform),
         "hcl" if name == "terragrunt.hcl" => Some(FileKind::Terraform),
+        "json" if name.ends_with(".tfvars.json") => Some(FileKind::Terraform),
         _ => None,
     }
 }

@@ -138,17 +138,47 @@ fn load_one(
     } else {
         match f.kind {
             FileKind::Yaml => parse_yaml(id, &f.repo_path, &text, charts, aliases),
-            FileKind::Terraform => {
-                let facts = terraform::extract(&text)
-                    .map_err(|e| (Span::new(id, e.offset, e.offset), e.message));
-                Parsed::Terraform(facts)
-            }
+            FileKind::Terraform => Parsed::Terraform(terraform_file(id, &f.repo_path, &text)),
         }
     };
     Ok((
         SourceFile::new(f.path.clone(), f.repo_path.clone(), text),
         parsed,
     ))
+}
+
+/// A `.tf` file's facts, or the variables a `.tfvars`, `.tfvars.json` or `terragrunt.hcl` sets.
+/// Only `.tf` syntax errors are reported: a variable file that cannot be read (often a template)
+/// only means that any variable may be set.
+fn terraform_file(id: FileId, repo_path: &str, text: &str) -> Result<TfFacts, (Span, String)> {
+    let unreadable = TfFacts {
+        sets_any_variable: true,
+        ..TfFacts::default()
+    };
+    if repo_path.ends_with(".json") {
+        let keys = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text);
+        return Ok(match keys {
+            Ok(map) => TfFacts {
+                assignments: map
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let value = match v {
+                            serde_json::Value::String(s) => terraform::TfText::Known(s),
+                            _ => terraform::TfText::Unknown,
+                        };
+                        (k, value)
+                    })
+                    .collect(),
+                ..TfFacts::default()
+            },
+            Err(_) => unreadable,
+        });
+    }
+    match terraform::extract(text) {
+        Ok(facts) => Ok(facts),
+        Err(_) if !repo_path.ends_with(".tf") => Ok(unreadable),
+        Err(e) => Err((Span::new(id, e.offset, e.offset), e.message)),
+    }
 }
 
 fn parse_yaml(
@@ -191,4 +221,31 @@ fn chart_dirs(found: &[Found]) -> HashSet<&str> {
             (name == "Chart.yaml").then_some(dir)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terraform_file;
+
+    #[test]
+    fn variable_files_never_raise_syntax_errors_and_json_ones_are_read() {
+        let facts = terraform_file(
+            0,
+            "tf/terraform.tfvars.json",
+            r#"{"org": "globex", "n": 1}"#,
+        )
+        .expect("json variables");
+        let names: Vec<&str> = facts.assignments.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["org", "n"]);
+        assert!(!facts.sets_any_variable);
+        for path in [
+            "tf/bad.tfvars.json",
+            "tf/prod.tfvars",
+            "live/terragrunt.hcl",
+        ] {
+            let facts = terraform_file(0, path, "project = {{ project_id }}").expect(path);
+            assert!(facts.sets_any_variable, "{path}");
+        }
+        assert!(terraform_file(0, "tf/main.tf", "resource {{").is_err());
+    }
 }

@@ -34,6 +34,8 @@ pub enum TfPart {
     Text(String),
     Var(String),
     Local(String),
+    /// The `account_id` of `google_service_account.<label>`, declared in another file.
+    AccountOf(String),
 }
 
 /// Which objects of a bucket a lifecycle rule applies to.
@@ -69,8 +71,8 @@ pub struct TfVariable {
 pub struct TfModuleCall {
     pub source: TfText,
     pub inputs: Vec<(String, TfText)>,
-    /// Whether an input references a `google_service_account`, or the source names IAM or
-    /// Workload Identity: a module this module cannot see into may bind service accounts.
+    /// Whether the module is remote (its resources are not read), or is passed a
+    /// `google_service_account`: it may bind service accounts.
     pub may_bind_service_accounts: bool,
 }
 
@@ -97,6 +99,9 @@ pub struct TfFacts {
     /// Top-level attributes, and the keys of a top-level `inputs` object: the variable values of
     /// a `.tfvars` file or a `terragrunt.hcl`.
     pub assignments: Vec<(String, TfText)>,
+    /// The file may set any variable: Terragrunt `inputs` that are not a literal object, an
+    /// `include`, or a variable file that cannot be read.
+    pub sets_any_variable: bool,
 }
 
 /// A bucket with a lifecycle rule that deletes objects after N days.
@@ -119,6 +124,8 @@ pub struct TfServiceAccount {
     pub resource_name: String,
     /// The `account_id` value; when absent, `Unknown` spanning the resource label.
     pub account_id: Spanned<TfText>,
+    /// The `project` attribute; `None` when absent (the provider's project).
+    pub project: Option<TfText>,
 }
 
 /// One Workload Identity member granting a Kubernetes SA the right to impersonate a Google SA.
@@ -197,12 +204,18 @@ fn module_level(body: &Body, facts: &mut TfFacts) {
     for attr in body.attributes() {
         let key = attr.key.as_str();
         if key == "inputs" {
-            if let Expression::Object(object) = &attr.value {
-                for (k, v) in object.iter() {
-                    if let Some(name) = object_key(k) {
-                        facts.assignments.push((name, spanned_text(v.expr()).value));
+            match &attr.value {
+                Expression::Object(object) => {
+                    for (k, v) in object.iter() {
+                        match object_key(k) {
+                            Some(name) => {
+                                facts.assignments.push((name, spanned_text(v.expr()).value))
+                            }
+                            None => facts.sets_any_variable = true,
+                        }
                     }
                 }
+                _ => facts.sets_any_variable = true,
             }
         }
         facts
@@ -227,6 +240,8 @@ fn module_level(body: &Body, facts: &mut TfFacts) {
                 }
             }
             ("module", [_]) => facts.modules.push(module_call(&block.body)),
+            // Terragrunt: an included file may hold inputs of its own.
+            ("include", _) => facts.sets_any_variable = true,
             _ => {}
         }
     }
@@ -370,10 +385,11 @@ impl Index {
     }
 
     fn gsa_account_id(&self, label: &str) -> TfText {
+        // Declared in another file of the module, perhaps.
         self.gsa_account_ids
             .get(label)
             .cloned()
-            .unwrap_or(TfText::Unknown)
+            .unwrap_or_else(|| TfText::Template(vec![TfPart::AccountOf(label.to_owned())]))
     }
 }
 
@@ -410,6 +426,11 @@ fn gcs_delete_rule(condition: &Body) -> Option<TfDeleteRule> {
                 if is_literal(condition, "with_state", "LIVE")
                     || is_literal(condition, "with_state", "ANY") => {}
             "matches_prefix" => scope = prefix_list(&attr.value),
+            // Generated code writes empty lists for the filters it does not use.
+            _ if attr
+                .value
+                .as_array()
+                .is_some_and(|a| a.iter().next().is_none()) => {}
             _ => scope = TfScope::Unknown,
         }
         if scope == TfScope::Unknown {
@@ -547,6 +568,10 @@ fn service_account(res: &Resource<'_>) -> TfServiceAccount {
     TfServiceAccount {
         resource_name: res.name.to_owned(),
         account_id: attr_text(res, "account_id"),
+        project: res
+            .body
+            .get_attribute("project")
+            .map(|a| spanned_text(&a.value).value),
     }
 }
 
@@ -573,16 +598,22 @@ fn wi_members(res: &Resource<'_>, index: &Index) -> (Vec<TfWiMember>, bool) {
             unreadable = true;
             continue;
         };
-        if flat.text.starts_with(flat.hole) {
-            unreadable = true;
-        }
-        if let Some((namespace, ksa)) = parse_member(&flat) {
-            members.push(TfWiMember {
+        match parse_member(&flat) {
+            Some((namespace, ksa)) => members.push(TfWiMember {
                 gsa_account_id: gsa_account_id.clone(),
                 namespace,
                 ksa,
                 span: span_of(expr),
-            });
+            }),
+            // An interpolated member, or a principal set (a whole namespace or pool), may
+            // well let the Cluster's service account in.
+            None if flat.text.contains(flat.hole)
+                || flat.text.starts_with("principalSet://")
+                || flat.text.starts_with("principal://") =>
+            {
+                unreadable = true
+            }
+            None => {}
         }
     }
     (members, unreadable)
@@ -1555,7 +1586,11 @@ resource "google_service_account_iam_member" "wi" {{
                 "google_service_account.dyn.name",
                 TfText::Template(vec![TfPart::Var("account_id".into())]),
             ),
-            ("google_service_account.absent.name", TfText::Unknown),
+            // Maybe declared in another file of the module (`tf_module` resolves it).
+            (
+                "google_service_account.absent.name",
+                TfText::Template(vec![TfPart::AccountOf("absent".into())]),
+            ),
             ("data.google_service_account.cnpg.name", TfText::Unknown),
             (
                 r#""projects/p/serviceAccounts/cnpg@p.iam.gserviceaccount.com""#,
@@ -1874,6 +1909,21 @@ resource "google_service_account_iam_member" "d" {
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = each.value
 }
+resource "google_service_account_iam_member" "e" {
+  service_account_id = "projects/p/serviceAccounts/e@p.iam.gserviceaccount.com"
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:${var.member}"
+}
+resource "google_service_account_iam_member" "f" {
+  service_account_id = "projects/p/serviceAccounts/f@p.iam.gserviceaccount.com"
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p.svc.id.goog/namespace/db"
+}
+resource "google_service_account_iam_member" "g" {
+  service_account_id = "projects/p/serviceAccounts/g@p.iam.gserviceaccount.com"
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "user:someone@example.com"
+}
 resource "google_project_iam_member" "wide" {
   project = "p"
   role    = "roles/iam.workloadIdentityUser"
@@ -1887,7 +1937,13 @@ resource "google_project_iam_member" "other" {
 "#;
         assert_eq!(
             facts(src).other_grants,
-            [known("a"), known("b"), TfText::Unknown]
+            [
+                known("a"),
+                known("b"),
+                known("e"),
+                known("f"),
+                TfText::Unknown
+            ]
         );
     }
 

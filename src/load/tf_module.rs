@@ -21,6 +21,9 @@ use super::terraform::{TfFacts, TfPart, TfScope, TfText};
 /// How deep a chain of locals and variables may go before it counts as unknown (cycles).
 const MAX_DEPTH: usize = 16;
 
+/// Longer values count as unknown: locals that repeat each other grow exponentially.
+const MAX_LEN: usize = 4096;
+
 /// `files` are `(repo_path, facts)` for every Terraform-family file read: `.tf`, `.tfvars`,
 /// `terragrunt.hcl`. Rewrites every [`TfText::Template`] in the facts to known or unknown text.
 pub fn resolve(files: &mut [(String, TfFacts)]) {
@@ -38,6 +41,9 @@ pub fn resolve(files: &mut [(String, TfFacts)]) {
         }
         for sa in &mut facts.service_accounts {
             r(&mut sa.account_id.value);
+            if let Some(project) = &mut sa.project {
+                r(project);
+            }
         }
         for m in &mut facts.wi_members {
             r(&mut m.gsa_account_id);
@@ -48,20 +54,26 @@ pub fn resolve(files: &mut [(String, TfFacts)]) {
 
 fn kind_of(path: &str) -> FileRole {
     let name = path.rsplit('/').next().unwrap_or(path);
+    let vars = name.strip_suffix(".json").unwrap_or(name);
     if name == "terragrunt.hcl" {
         FileRole::Terragrunt
-    } else if name == "terraform.tfvars" || name.ends_with(".auto.tfvars") {
+    } else if vars == "terraform.tfvars" || vars.ends_with(".auto.tfvars") {
         FileRole::AutoVars
-    } else if name.ends_with(".tfvars") {
+    } else if vars.ends_with(".tfvars") {
         FileRole::OtherVars
+    } else if name == "override.tf" || name.ends_with("_override.tf") {
+        FileRole::Override
     } else {
         FileRole::Module
     }
 }
 
-#[derive(PartialEq, Eq)]
+#[derive(PartialEq, Eq, Clone, Copy)]
 enum FileRole {
     Module,
+    /// `override.tf` / `*_override.tf`: merged over the module's other files, so what they
+    /// declare wins.
+    Override,
     AutoVars,
     OtherVars,
     Terragrunt,
@@ -101,29 +113,71 @@ struct Context {
     /// Per directory: variable name to its default (`None`: no default).
     variables: HashMap<String, HashMap<String, Option<TfText>>>,
     locals: HashMap<String, HashMap<String, TfText>>,
+    /// Per directory: `google_service_account` labels to their account ids.
+    accounts: HashMap<String, HashMap<String, TfText>>,
     /// Per directory: what its auto-loaded `.tfvars` set.
     auto_vars: HashMap<String, HashMap<String, Vec<TfText>>>,
+    /// Directories whose auto-loaded variable files may set anything.
+    auto_vars_opaque: HashSet<String>,
     /// Variable names that some `-var-file` or Terragrunt input may set.
     set_elsewhere: HashSet<String>,
+    /// Some file may set any variable of any module.
+    any_set_elsewhere: bool,
     calls: HashMap<String, Vec<Call>>,
 }
 
 impl Context {
     fn build(files: &[(String, TfFacts)]) -> Context {
         let mut c = Context::default();
-        for (path, facts) in files {
+        let module_dirs: HashSet<&str> = files
+            .iter()
+            .filter(|(path, _)| matches!(kind_of(path), FileRole::Module | FileRole::Override))
+            .map(|(path, _)| parent(path))
+            .collect();
+        let mut ordered: Vec<(&String, &TfFacts, FileRole)> = files
+            .iter()
+            .map(|(path, facts)| {
+                let role = match kind_of(path) {
+                    // Terraform loads variable files only beside the root module; elsewhere
+                    // one is given with -var-file.
+                    FileRole::AutoVars if !module_dirs.contains(parent(path)) => {
+                        FileRole::OtherVars
+                    }
+                    role => role,
+                };
+                (path, facts, role)
+            })
+            .collect();
+        // Overrides last, so that they replace what the other files declare.
+        ordered.sort_by_key(|(_, _, role)| *role == FileRole::Override);
+        for (path, facts, role) in ordered {
             let dir = parent(path).to_owned();
-            match kind_of(path) {
-                FileRole::Module => {
+            match role {
+                FileRole::Module | FileRole::Override => {
+                    let replace = role == FileRole::Override;
                     let vars = c.variables.entry(dir.clone()).or_default();
                     // Terraform rejects a name declared twice; the first is as good as any.
                     for v in &facts.variables {
-                        vars.entry(v.name.clone())
-                            .or_insert_with(|| v.default.clone());
+                        if replace {
+                            vars.insert(v.name.clone(), v.default.clone());
+                        } else {
+                            vars.entry(v.name.clone())
+                                .or_insert_with(|| v.default.clone());
+                        }
                     }
                     let locals = c.locals.entry(dir.clone()).or_default();
                     for (name, value) in &facts.locals {
-                        locals.entry(name.clone()).or_insert_with(|| value.clone());
+                        if replace {
+                            locals.insert(name.clone(), value.clone());
+                        } else {
+                            locals.entry(name.clone()).or_insert_with(|| value.clone());
+                        }
+                    }
+                    let accounts = c.accounts.entry(dir.clone()).or_default();
+                    for sa in &facts.service_accounts {
+                        accounts
+                            .entry(sa.resource_name.clone())
+                            .or_insert_with(|| sa.account_id.value.clone());
                     }
                     for m in &facts.modules {
                         let TfText::Known(source) = &m.source else {
@@ -139,12 +193,16 @@ impl Context {
                     }
                 }
                 FileRole::AutoVars => {
+                    if facts.sets_any_variable {
+                        c.auto_vars_opaque.insert(dir.clone());
+                    }
                     let set = c.auto_vars.entry(dir).or_default();
                     for (name, value) in &facts.assignments {
                         set.entry(name.clone()).or_default().push(value.clone());
                     }
                 }
                 FileRole::OtherVars | FileRole::Terragrunt => {
+                    c.any_set_elsewhere |= facts.sets_any_variable;
                     c.set_elsewhere
                         .extend(facts.assignments.iter().map(|(name, _)| name.clone()));
                 }
@@ -169,9 +227,15 @@ impl Context {
                     None => TfText::Unknown,
                 },
                 TfPart::Var(name) => self.variable(dir, name, depth + 1),
+                TfPart::AccountOf(label) => {
+                    match self.accounts.get(dir).and_then(|a| a.get(label)) {
+                        Some(v) => self.resolve(dir, v, depth + 1),
+                        None => TfText::Unknown,
+                    }
+                }
             };
             match value {
-                TfText::Known(t) => out.push_str(&t),
+                TfText::Known(t) if out.len() + t.len() <= MAX_LEN => out.push_str(&t),
                 _ => return TfText::Unknown,
             }
         }
@@ -182,9 +246,10 @@ impl Context {
         let Some(default) = self.variables.get(dir).and_then(|v| v.get(name)) else {
             return TfText::Unknown;
         };
-        if self.set_elsewhere.contains(name) {
+        if self.any_set_elsewhere || self.set_elsewhere.contains(name) {
             return TfText::Unknown;
         }
+        let calls = self.calls.get(dir).filter(|c| !c.is_empty());
         let agreed = |values: Vec<TfText>| {
             let first = values.first().cloned().unwrap_or(TfText::Unknown);
             if values.iter().all(|v| *v == first) {
@@ -193,7 +258,16 @@ impl Context {
                 TfText::Unknown
             }
         };
-        if let Some(values) = self.auto_vars.get(dir).and_then(|v| v.get(name)) {
+        // A called module is not a root module: Terraform does not load its variable files.
+        if calls.is_none() && self.auto_vars_opaque.contains(dir) {
+            return TfText::Unknown;
+        }
+        if let Some(values) = self
+            .auto_vars
+            .get(dir)
+            .and_then(|v| v.get(name))
+            .filter(|_| calls.is_none())
+        {
             // `.tfvars` hold constants; anything else is not read.
             return agreed(
                 values
@@ -209,8 +283,8 @@ impl Context {
             Some(d) => self.resolve(dir, d, depth),
             None => TfText::Unknown,
         };
-        match self.calls.get(dir) {
-            Some(calls) if !calls.is_empty() => agreed(
+        match calls {
+            Some(calls) => agreed(
                 calls
                     .iter()
                     .map(|call| match call.inputs.get(name) {
@@ -354,6 +428,103 @@ resource "google_storage_bucket" "b" {
             ),
         ]);
         assert_eq!(bucket_names(&files), [TfText::Unknown]);
+    }
+
+    #[test]
+    fn variable_files_that_may_set_anything_make_defaults_unknown() {
+        let module = [
+            ("tf/gcs/main.tf", BUCKET),
+            ("tf/gcs/locals.tf", "locals {\n  prefix = \"acme\"\n}\n"),
+            (
+                "tf/gcs/variables.tf",
+                "variable \"env\" {\n  default = \"prod\"\n}\n",
+            ),
+        ];
+        let mut included = module.to_vec();
+        included.push((
+            "live/terragrunt.hcl",
+            "include \"root\" {\n  path = \"x\"\n}\n",
+        ));
+        assert_eq!(bucket_names(&run(&included)), [TfText::Unknown]);
+
+        let mut merged = module.to_vec();
+        merged.push(("live/terragrunt.hcl", "inputs = merge(local.a, {})\n"));
+        assert_eq!(bucket_names(&run(&merged)), [TfText::Unknown]);
+
+        // Not beside a module: a -var-file.
+        let mut elsewhere = module.to_vec();
+        elsewhere.push(("envs/prod/terraform.tfvars", "env = \"globex\"\n"));
+        assert_eq!(bucket_names(&run(&elsewhere)), [TfText::Unknown]);
+    }
+
+    #[test]
+    fn overrides_win_and_called_modules_ignore_their_variable_files() {
+        let files = run(&[
+            ("tf/main.tf", BUCKET),
+            ("tf/locals.tf", "locals {\n  prefix = \"acme\"\n}\n"),
+            ("tf/override.tf", "locals {\n  prefix = \"globex\"\n}\n"),
+            (
+                "tf/variables.tf",
+                "variable \"env\" {\n  default = \"prod\"\n}\n",
+            ),
+        ]);
+        assert_eq!(bucket_names(&files), [known("globex-prod")]);
+
+        let files = run(&[
+            ("modules/gcs/main.tf", BUCKET),
+            (
+                "modules/gcs/locals.tf",
+                "locals {\n  prefix = \"acme\"\n}\n",
+            ),
+            (
+                "modules/gcs/variables.tf",
+                "variable \"env\" {\n  default = \"prod\"\n}\n",
+            ),
+            ("modules/gcs/terraform.tfvars", "env = \"ignored\"\n"),
+            (
+                "live/main.tf",
+                "module \"gcs\" {\n  source = \"../modules/gcs\"\n}\n",
+            ),
+        ]);
+        assert_eq!(bucket_names(&files), [known("acme-prod")]);
+    }
+
+    #[test]
+    fn repeated_locals_stay_bounded() {
+        let mut locals = String::from("locals {\n  l0 = \"xxxxxxxxxxxxxxxx\"\n");
+        for i in 1..=16 {
+            let p = i - 1;
+            locals.push_str(&format!(
+                "  l{i} = \"${{local.l{p}}}${{local.l{p}}}${{local.l{p}}}${{local.l{p}}}\"\n"
+            ));
+        }
+        locals.push_str("  prefix = local.l16\n}\n");
+        let files = run(&[
+            ("main.tf", BUCKET),
+            ("locals.tf", &locals),
+            (
+                "variables.tf",
+                "variable \"env\" {\n  default = \"prod\"\n}\n",
+            ),
+        ]);
+        assert_eq!(bucket_names(&files), [TfText::Unknown]);
+    }
+
+    #[test]
+    fn service_accounts_resolve_across_files() {
+        let files = run(&[
+            ("iam/sa.tf", "resource \"google_service_account\" \"pg\" {\n  account_id = var.id\n}\n"),
+            ("iam/variables.tf", "variable \"id\" {\n  default = \"pg-backup\"\n}\n"),
+            (
+                "iam/wi.tf",
+                "resource \"google_service_account_iam_member\" \"pg\" {\n  service_account_id = google_service_account.pg.name\n  role = \"roles/iam.workloadIdentityUser\"\n  member = \"serviceAccount:p.svc.id.goog[db/pg]\"\n}\n",
+            ),
+        ]);
+        let gsas: Vec<TfText> = files
+            .iter()
+            .flat_map(|(_, f)| f.wi_members.iter().map(|m| m.gsa_account_id.clone()))
+            .collect();
+        assert_eq!(gsas, [known("pg-backup")]);
     }
 
     #[test]

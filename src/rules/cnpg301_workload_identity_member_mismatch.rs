@@ -28,6 +28,8 @@ struct WiCluster<'a> {
     namespace: &'a str,
     ksa: &'a str,
     gsa: String,
+    /// The project in `<id>@<project>.iam.gserviceaccount.com`.
+    gsa_project: Option<String>,
     annotation: Loc,
 }
 
@@ -56,14 +58,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
     if index.infra.wi_members.is_empty() && index.infra.service_accounts.is_empty() {
         return;
     }
-    // Config Connector IAM objects bind service accounts in ways not read here.
+    // Config Connector and Crossplane IAM objects bind service accounts in ways not read here.
     let config_connector_iam = index.docs.iter().any(|d| {
-        d.header
-            .as_ref()
-            .is_some_and(|h| {
-                h.group == "iam.cnrm.cloud.google.com"
-                    && (h.kind_name.starts_with("IAMPolicy") || h.kind_name == "IAMPartialPolicy")
-            })
+        d.header.as_ref().is_some_and(|h| {
+            let gcp = h.group.ends_with("cnrm.cloud.google.com")
+                || h.group.ends_with("gcp.upbound.io")
+                || h.group.ends_with("gcp.crossplane.io");
+            gcp && h.kind_name.contains("IAM")
+        })
     });
     let mut clusters = Vec::new();
     for (inst, i, doc) in index.instances_of(Kind::Cluster) {
@@ -101,12 +103,17 @@ pub fn check(ctx: &mut Ctx<'_>) {
             continue;
         };
         let gsa = email.split('@').next().unwrap_or(email).trim().to_string();
+        let gsa_project = email
+            .split_once('@')
+            .and_then(|(_, domain)| domain.trim().strip_suffix(".iam.gserviceaccount.com"))
+            .map(str::to_string);
         clusters.push(WiCluster {
             inst,
             name,
             namespace,
             ksa,
             gsa,
+            gsa_project,
             annotation: Loc::value(annotation_doc, annotation),
         });
     }
@@ -222,11 +229,11 @@ pub fn check(ctx: &mut Ctx<'_>) {
 /// repository lets any Kubernetes service account impersonate.
 fn report_unbound(ctx: &mut Ctx<'_>, c: &WiCluster<'_>) {
     let infra = &ctx.index.infra;
-    let Some(declared) = infra
-        .service_accounts
-        .iter()
-        .find(|sa| sa.account_id == c.gsa)
-    else {
+    // The same account id in another project is another account.
+    let Some(declared) = infra.service_accounts.iter().find(|sa| {
+        sa.account_id == c.gsa
+            && (sa.project.is_none() || c.gsa_project.is_none() || sa.project == c.gsa_project)
+    }) else {
         return;
     };
     if infra.may_be_bound(&c.gsa) {

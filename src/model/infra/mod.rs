@@ -52,6 +52,8 @@ impl Scope {
 pub struct ServiceAccount {
     pub account_id: String,
     pub span: Span,
+    /// The `project` attribute when it is known; `None` when absent or unresolved.
+    pub project: Option<String>,
 }
 
 /// A Kubernetes service account allowed to impersonate a Google service account.
@@ -161,6 +163,7 @@ impl InfraFacts {
                 Some(ServiceAccount {
                     account_id: known(&sa.account_id.value)?,
                     span: span(&sa.account_id.span),
+                    project: sa.project.as_ref().and_then(known),
                 })
             })
             .collect();

@@ -114,6 +114,7 @@ fn condition_scope(condition: &Node) -> Scope {
                 }
                 None => return Scope::Unknown,
             },
+            _ if e.value.as_seq().is_some_and(<[Node]>::is_empty) => {}
             _ => return Scope::Unknown,
         }
     }

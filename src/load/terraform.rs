@@ -290,6 +290,12 @@ fn module_call(body: &Body) -> TfModuleCall {
     }
 }
 
+/// A module `source` that is a path in this repository (Terraform reads `./` and `../` sources as
+/// local paths, everything else as a registry or remote address).
+pub fn is_local_source(source: &str) -> bool {
+    source.starts_with("./") || source.starts_with("../")
+}
+
 /// Whether the expression's source text names `word` anywhere (a reference, a string, a
 /// nested object); cheap and conservative.
 fn mentions(expr: &Expression, word: &str) -> bool {

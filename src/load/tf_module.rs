@@ -16,7 +16,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::terraform::{TfFacts, TfPart, TfScope, TfText};
+use super::terraform::{is_local_source, TfFacts, TfPart, TfScope, TfText};
+use crate::source::paths::{self, parent};
 
 /// How deep a chain of locals and variables may go before it counts as unknown (cycles).
 const MAX_DEPTH: usize = 16;
@@ -53,7 +54,7 @@ pub fn resolve(files: &mut [(String, TfFacts)]) {
 }
 
 fn kind_of(path: &str) -> FileRole {
-    let name = path.rsplit('/').next().unwrap_or(path);
+    let name = paths::file_name(path);
     let vars = name.strip_suffix(".json").unwrap_or(name);
     if name == "terragrunt.hcl" {
         FileRole::Terragrunt
@@ -79,28 +80,13 @@ enum FileRole {
     Terragrunt,
 }
 
-/// The directory of a `/`-separated repository path ("" for the root).
-fn parent(path: &str) -> &str {
-    path.rsplit_once('/').map_or("", |(dir, _)| dir)
-}
-
-/// `dir` joined with a relative module `source`, `..` resolved; `None` when it leaves the
-/// repository or is not a local path.
+/// `dir` joined with a local module `source`; `None` for a remote source or one leaving the
+/// repository.
 fn join(dir: &str, source: &str) -> Option<String> {
-    if !(source.starts_with("./") || source.starts_with("../")) {
+    if !is_local_source(source) {
         return None;
     }
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
-    for piece in source.split('/') {
-        match piece {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
-        }
-    }
-    Some(parts.join("/"))
+    paths::join(dir, source)
 }
 
 struct Call {

@@ -259,19 +259,9 @@ fn module_call(body: &Body) -> TfModuleCall {
     let source = body
         .get_attribute("source")
         .map_or(TfText::Unknown, |a| spanned_text(&a.value).value);
-    let names_iam = match &source {
-        TfText::Known(s) => {
-            let s = s.to_ascii_lowercase();
-            [
-                "iam",
-                "workload-identity",
-                "workload_identity",
-                "service-account",
-                "service_account",
-            ]
-            .iter()
-            .any(|w| s.contains(w))
-        }
+    // A local module's files are read like any others; what a remote one creates is unseen.
+    let remote = match &source {
+        TfText::Known(s) => !is_local_source(s),
         _ => true,
     };
     let mut references_gsa = false;
@@ -286,7 +276,7 @@ fn module_call(body: &Body) -> TfModuleCall {
     TfModuleCall {
         source,
         inputs,
-        may_bind_service_accounts: names_iam || references_gsa,
+        may_bind_service_accounts: remote || references_gsa,
     }
 }
 
@@ -1724,6 +1714,10 @@ module "net" {
   source = "./net"
   cidr   = "10.0.0.0/8"
 }
+module "bindings" {
+  source    = "git::https://github.com/acme/tf-gke-bindings.git?ref=v1.2.0"
+  gsa_email = "pg@acme-prod.iam.gserviceaccount.com"
+}
 "#;
         let facts = facts(src);
         assert_eq!(
@@ -1751,7 +1745,7 @@ module "net" {
             .iter()
             .map(|m| m.may_bind_service_accounts)
             .collect();
-        assert_eq!(binds, [true, false]);
+        assert_eq!(binds, [true, false, true]);
         assert_eq!(facts.modules[1].source, known("./net"));
     }
 
